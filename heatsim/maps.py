@@ -1,0 +1,155 @@
+"""Maps of a site (``heatsim site show``): land cover in the class colours with a
+legend, or any other layer with a colour bar; district outlines, a scale bar, a
+north arrow and Lambert 72 coordinates in km, and a provenance line."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and in CI
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from heatsim import __version__  # noqa: E402
+from heatsim.grid import Grid  # noqa: E402
+from heatsim.landcover import LandCoverTable, default_table  # noqa: E402
+from heatsim.site.layers import LAYERS  # noqa: E402
+
+CONTINUOUS_STYLE = {  # layer: (colour map, label)
+    "elevation": ("terrain", "elevation [m TAW]"),
+    "building_height": ("magma_r", "building height [m]"),
+    "tree_height": ("Greens", "tree height [m]"),
+    "canopy": ("Greens", "tree canopy cover [-]"),
+    "impervious": ("Greys", "impervious (sealed) fraction [-]"),
+}
+SHOWABLE = ["landcover", *CONTINUOUS_STYLE, "soil", "stream", "culvert", "district"]
+
+
+def _nice_length(span_m: float) -> float:
+    target = span_m / 5
+    for step in (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000):
+        if step >= target:
+            return float(step)
+    return 10000.0
+
+
+def add_scale_bar(ax, grid: Grid) -> None:
+    x0, y0, x1, y1 = grid.bounds
+    length = _nice_length(x1 - x0)
+    bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.04 * (y1 - y0)
+    ax.add_patch(plt.Rectangle((bx, by), length / 2, 0.006 * (y1 - y0), color="black", zorder=5))
+    ax.add_patch(plt.Rectangle((bx + length / 2, by), length / 2, 0.006 * (y1 - y0), facecolor="white",
+                               edgecolor="black", zorder=5))
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(bx + length / 2, by + 0.012 * (y1 - y0), label, ha="center", va="bottom", fontsize=8, zorder=5,
+            bbox=dict(facecolor="white", alpha=0.7, edgecolor="none", pad=1))
+
+
+def add_north_arrow(ax, grid: Grid) -> None:
+    # Lambert 72 grid north is within 0.5 degree of true north at Harelbeke.
+    ax.annotate("N", xy=(0.93, 0.95), xytext=(0.93, 0.86), xycoords="axes fraction", ha="center", va="center",
+                fontsize=11, fontweight="bold", arrowprops=dict(facecolor="black", width=4, headwidth=12), zorder=6)
+
+
+def _outline_districts(ax, site: xr.Dataset, grid: Grid) -> None:
+    district = site["district"].values
+    names = json.loads(site.attrs.get("districts", "[]"))
+    if district.max() == 0:
+        return
+    x, y = grid.x, grid.y
+    ax.contour(x, y, district, levels=np.arange(0.5, district.max() + 1), colors="black", linewidths=0.6, alpha=0.7)
+    for k, name in enumerate(names, start=1):
+        rr, cc = np.nonzero(district == k)
+        if rr.size:
+            ax.text(x[int(np.median(cc))], y[int(np.median(rr))], name, fontsize=7, ha="center", va="center",
+                    bbox=dict(facecolor="white", alpha=0.6, edgecolor="none", pad=1), zorder=4)
+
+
+def draw_layer(ax, site: xr.Dataset, layer: str, table: LandCoverTable) -> None:
+    grid = Grid.of(site)
+    extent = [grid.bounds[0], grid.bounds[2], grid.bounds[1], grid.bounds[3]]
+    data = site[layer].values
+    if layer == "landcover":
+        codes = [c.code for c in table.classes.values()]
+        colours = ["#ffffff"] * (max(codes) + 1)
+        for c in table.classes.values():
+            colours[c.code] = c.colour
+        cmap = ListedColormap(colours)
+        norm = BoundaryNorm(np.arange(-0.5, len(colours) + 0.5), cmap.N)
+        ax.imshow(data, cmap=cmap, norm=norm, extent=extent, interpolation="nearest")
+        present = set(np.unique(data).tolist())
+        handles = [Patch(facecolor=c.colour, edgecolor="0.4", label=c.label) for c in table.classes.values()
+                   if c.code in present]
+        ax.legend(handles=handles, loc="upper left", fontsize=7, title="land cover", title_fontsize=8, framealpha=0.85)
+    elif layer in CONTINUOUS_STYLE:
+        cmap, label = CONTINUOUS_STYLE[layer]
+        nodata = LAYERS[layer].nodata
+        shown = np.where(data == nodata, np.nan, data).astype(float)
+        if layer in ("building_height", "tree_height", "canopy"):
+            shown = np.where(shown > 0, shown, np.nan)
+        im = ax.imshow(shown, cmap=cmap, extent=extent, interpolation="nearest")
+        plt.colorbar(im, ax=ax, shrink=0.6, label=label)
+    else:
+        if layer == "soil":
+            names = {s.code: s.name.replace("_", " ") for s in table.soils.values()}
+            label = "soil texture"
+        elif layer == "district":
+            names = dict(enumerate(json.loads(site.attrs.get("districts", "[]")), start=1))
+            label = "district"
+        else:
+            names = {1: layer}
+            label = layer
+        values = [v for v in np.unique(data) if v in names]
+        cmap = plt.get_cmap("tab20", max(len(values), 1))
+        shown = np.full(data.shape, np.nan)
+        for i, v in enumerate(values):
+            shown[data == v] = i
+        ax.imshow(shown, cmap=cmap, vmin=-0.5, vmax=cmap.N - 0.5, extent=extent, interpolation="nearest")
+        handles = [Patch(facecolor=cmap(i), label=names[v]) for i, v in enumerate(values)]
+        ax.legend(handles=handles, loc="upper left", fontsize=7, title=label, title_fontsize=8, framealpha=0.85)
+
+
+def site_map(site: xr.Dataset, path, layer: str = "landcover", title: str | None = None,
+             changed: np.ndarray | None = None, table: LandCoverTable | None = None, dpi: int = 150) -> None:
+    """Draw one layer of ``site`` to a PNG at ``path``.
+
+    ``changed`` (a boolean array on the site grid) outlines the cells a scenario changed.
+    """
+    table = table or default_table()
+    grid = Grid.of(site)
+    aspect = (grid.bounds[3] - grid.bounds[1]) / (grid.bounds[2] - grid.bounds[0])
+    fig, ax = plt.subplots(figsize=(8.5, min(8.5 * aspect + 0.8, 14)))
+    draw_layer(ax, site, layer, table)
+    domain = site["domain"].values
+    if domain.min() == 0 and domain.max() == 1:
+        ax.contour(grid.x, grid.y, domain, levels=[0.5], colors="black", linewidths=1.4)
+        ax.imshow(np.where(domain == 0, 1.0, np.nan), cmap="Greys", vmin=0, vmax=4, alpha=0.35,
+                  extent=[grid.bounds[0], grid.bounds[2], grid.bounds[1], grid.bounds[3]])
+    if layer != "district":
+        _outline_districts(ax, site, grid)
+    if changed is not None and changed.any():
+        ax.contour(grid.x, grid.y, changed.astype(float), levels=[0.5], colors="magenta", linewidths=1.2)
+        ax.plot([], [], color="magenta", label="changed by the scenario")
+    ax.set_xlabel("x, Belgian Lambert 72 (EPSG:31370) [km]")
+    ax.set_ylabel("y [km]")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:g}"))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:g}"))
+    ax.set_xlim(grid.bounds[0], grid.bounds[2])
+    ax.set_ylim(grid.bounds[1], grid.bounds[3])
+    add_scale_bar(ax, grid)
+    add_north_arrow(ax, grid)
+    provenance = json.loads(site.attrs.get("provenance", "{}"))
+    kind = "schematic site: not surveyed data" if provenance.get("kind") == "schematic" else "imported rasters"
+    ax.set_title(title or f"{site.attrs.get('title') or site.attrs.get('name', 'site')}: {layer}", fontsize=11)
+    fig.text(0.01, 0.005, f"{site.attrs.get('name', '')}, {grid.resolution_m:g} m cells, {kind}; "
+             f"boundary: AGIV reference file via Datafable (generalised); heatsim {__version__}", fontsize=6.5,
+             color="0.3")
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)

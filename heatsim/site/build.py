@@ -1,0 +1,227 @@
+"""Build a schematic site's rasters from its vectors (``heatsim site build``).
+
+Inputs (in the site definition folder, see ``inputs/harelbeke/README.md``):
+``vectors/landcover.geojson`` (polygons with ``class`` and ``priority``),
+``buildings.geojson`` (``height_m``), ``trees.geojson`` (``canopy``,
+``height_m``), ``streams.geojson`` (centre lines with ``kind``, ``culverted``,
+``width_m``, ``depth_m``), ``soils.geojson`` (``texture``, ``priority``),
+``districts.geojson`` (``name``), ``boundary.geojson``, and ``site.toml``
+(grid, background class, terrain parameters).
+
+The build is cached per resolution in ``<site>/build/<res>m/`` and keyed by a
+hash of every input and of this builder's version, so a changed vector or
+parameter triggers a rebuild and an unchanged one does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from rasterio import features as rio_features
+from shapely.geometry import LineString
+
+from heatsim import __version__
+from heatsim.errors import InputError
+from heatsim.grid import Grid
+from heatsim.landcover import default_table
+from heatsim.site import terrain
+from heatsim.site.layers import LAYERS
+from heatsim.site.store import SITE_JSON, SITE_TOML, read_site_folder, write_site_folder
+from heatsim.vectors import read_geojson
+
+BUILDER_VERSION = "1"  # bump when the rasterisation rules change
+VECTOR_FILES = ("boundary", "landcover", "buildings", "trees", "streams", "soils", "districts")
+BUILDING_PRIORITY = 65  # buildings go over streets and squares, under water (see landcover.geojson priorities)
+MAX_CANOPY_SUPERSAMPLING = 5  # canopy fraction is rasterised on cells of at most 1 m and averaged
+
+
+def source_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    h.update(f"builder {BUILDER_VERSION}".encode())
+    for name in [SITE_TOML] + [f"vectors/{v}.geojson" for v in VECTOR_FILES]:
+        path = folder / name
+        if not path.is_file():
+            raise InputError(path, name, "missing input of the schematic site")
+        h.update(name.encode())
+        h.update(path.read_bytes())
+    h.update(default_table().lookup("impervious_fraction").tobytes())
+    return h.hexdigest()
+
+
+def build_dir(folder: Path, resolution_m: float) -> Path:
+    return folder / "build" / f"{resolution_m:g}m"
+
+
+def ensure_built(folder: Path, definition: dict, resolution_m: float | None = None, force: bool = False,
+                 progress=None) -> Path:
+    """The built site folder at ``resolution_m``, (re)building it when needed."""
+    res = float(resolution_m or definition["resolution_m"])
+    out = build_dir(folder, res)
+    digest = source_hash(folder)
+    if not force and (out / SITE_JSON).is_file():
+        meta = json.loads((out / SITE_JSON).read_text(encoding="utf-8"))
+        if meta.get("source_hash") == digest:
+            return out
+    site = build_schematic_site(folder, definition, res, progress=progress)
+    write_site_folder(site, out, extra_meta={"source_hash": digest, "builder_version": BUILDER_VERSION})
+    return out
+
+
+def _burn(shapes, grid: Grid, fill, dtype, all_touched=False) -> np.ndarray:
+    shapes = list(shapes)
+    if not shapes:
+        return np.full(grid.shape, fill, dtype=dtype)
+    return rio_features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=fill,
+                                  dtype=dtype, all_touched=all_touched)
+
+
+def _fine_grid(grid: Grid) -> tuple[Grid, int]:
+    factor = int(min(MAX_CANOPY_SUPERSAMPLING, max(1, round(grid.resolution_m / 1.0))))
+    return Grid(grid.x_min, grid.y_max, grid.resolution_m / factor, grid.nx * factor, grid.ny * factor, grid.crs), factor
+
+
+def _block(a: np.ndarray, factor: int, how: str) -> np.ndarray:
+    if factor == 1:
+        return a.astype(np.float32)
+    ny, nx = a.shape[0] // factor, a.shape[1] // factor
+    blocks = a.reshape(ny, factor, nx, factor)
+    return (blocks.mean(axis=(1, 3)) if how == "mean" else blocks.max(axis=(1, 3))).astype(np.float32)
+
+
+def build_schematic_site(folder: Path, definition: dict, resolution_m: float, progress=None) -> xr.Dataset:
+    """Rasterise the site's vectors onto a grid of ``resolution_m`` and compute its terrain."""
+    say = progress or (lambda msg: None)
+    table = default_table()
+    source = str(folder / SITE_TOML)
+    grid = Grid.from_bounds(tuple(definition["bounds"]), resolution_m, definition["crs"], source)
+    crs = grid.crs
+    vec = {name: read_geojson(folder / "vectors" / f"{name}.geojson", crs) for name in VECTOR_FILES}
+
+    say("land cover")
+    background = definition.get("background_class", "cropland")
+    if background not in table.classes:
+        raise InputError(source, "background_class", f"unknown class; expected one of {', '.join(table.names)}")
+    burn = []
+    for i, f in enumerate(vec["landcover"]):
+        cls = f.properties.get("class")
+        if cls not in table.classes:
+            raise InputError(folder / "vectors/landcover.geojson", f"features[{i}].properties.class",
+                             f"unknown class {cls!r}; expected one of {', '.join(table.names)}")
+        burn.append((float(f.properties.get("priority", 0)), f.geometry, table.code(cls)))
+    building_code = table.code("building")
+    burn += [(BUILDING_PRIORITY, f.geometry, building_code) for f in vec["buildings"]]
+    burn.sort(key=lambda t: t[0])  # stable: file order within a priority
+    landcover = _burn(((g, c) for _, g, c in burn), grid, table.code(background), "uint8")
+
+    say("streams and culverts")
+    streams = vec["streams"]
+    open_lines = [f for f in streams if not f.properties.get("culverted", False)]
+    stream_mask = np.zeros(grid.shape, dtype=bool)
+    small_stream_masks = []
+    for f in open_lines:
+        width = float(f.properties.get("width_m", grid.resolution_m))
+        m = _burn([(f.geometry.buffer(width / 2), 1)], grid, 0, "uint8").astype(bool)
+        m |= _burn([(f.geometry, 1)], grid, 0, "uint8", all_touched=True).astype(bool)
+        stream_mask |= m
+        if f.properties.get("kind") == "stream":
+            small_stream_masks.append((f, m))
+    culvert = _burn(((f.geometry, 1) for f in streams if f.properties.get("culverted", False)), grid, 0, "uint8",
+                    all_touched=True)
+    landcover[stream_mask] = table.code("water")
+
+    say("buildings")
+    building_height = _burn(((f.geometry, float(f.properties["height_m"])) for f in vec["buildings"]), grid, 0.0,
+                            "float32")
+    building_height[landcover != building_code] = 0.0
+    # a building cell must have a height: take the nearest footprint's where the centre rule missed it
+    missing = (landcover == building_code) & (building_height <= 0)
+    if missing.any():
+        touched = _burn(((f.geometry, float(f.properties["height_m"])) for f in vec["buildings"]), grid, 0.0,
+                        "float32", all_touched=True)
+        building_height[missing] = touched[missing]
+
+    say("tree canopy")
+    fine, factor = _fine_grid(grid)
+    trees = sorted(vec["trees"], key=lambda f: f.properties.get("canopy", 1.0))
+    canopy_pct = _burn(((f.geometry, int(round(100 * float(f.properties.get("canopy", 1.0))))) for f in trees), fine, 0,
+                       "uint8")
+    canopy = _block(canopy_pct, factor, "mean") / 100.0
+    tree_height = _block(_burn(((f.geometry, float(f.properties["height_m"])) for f in trees), fine, 0.0, "float32"),
+                         factor, "max")
+    del canopy_pct
+    trees_class = landcover == table.code("trees")
+    canopy[trees_class] = np.maximum(canopy[trees_class], 0.9)  # woodland class cells are closed canopy
+    tree_height[trees_class & (tree_height <= 0)] = 15.0  # see trees.geojson woodland heights (15-18 m)
+    water = landcover == table.code("water")
+    canopy[water] = 0.0
+    tree_height[water | (canopy <= 0)] = 0.0
+
+    say("soils and districts")
+    soils = sorted(vec["soils"], key=lambda f: f.properties.get("priority", 0))
+    for i, f in enumerate(soils):
+        if f.properties.get("texture") not in table.soils:
+            raise InputError(folder / "vectors/soils.geojson", f"features[{i}].properties.texture",
+                             f"unknown texture; expected one of {', '.join(table.soils)}")
+    default_soil = definition.get("default_soil", "sandy_loam")
+    soil = _burn(((f.geometry, table.soils[f.properties["texture"]].code) for f in soils), grid,
+                 table.soils[default_soil].code, "uint8")
+    district_names = [f.properties.get("name", f"district {i + 1}") for i, f in enumerate(vec["districts"])]
+    district = _burn(((f.geometry, i + 1) for i, f in enumerate(vec["districts"])), grid, 0, "uint8")
+    domain = _burn(((f.geometry, 1) for f in vec["boundary"]), grid, 0, "uint8")
+    # districts are a partition of the municipality: fill boundary cells the partition missed
+    gap = (domain == 1) & (district == 0)
+    if gap.any():
+        from scipy import ndimage
+
+        idx = ndimage.distance_transform_edt(district == 0, return_distances=False, return_indices=True)
+        district[gap] = district[idx[0][gap], idx[1][gap]]
+    district[domain == 0] = 0
+
+    say("terrain")
+    tp = definition.get("terrain", {})
+    river_name = tp.get("river", "Leie")
+    rivers = [f for f in streams if f.properties.get("name") == river_name]
+    if not rivers:
+        raise InputError(folder / "vectors/streams.geojson", "name", f"no stream named {river_name!r} (site.toml terrain.river)")
+    river_line: LineString = rivers[0].geometry
+    side = [f.geometry for f in streams if f.properties.get("kind") == "stream"]
+    dtm = terrain.schematic_dtm(grid, river_line, side, tp)
+    for f, m in small_stream_masks:
+        terrain.carve_stream(dtm, m, grid, f.geometry, float(f.properties.get("depth_m", 1.0)))
+    from scipy import ndimage
+
+    big_water = water & ~np.logical_or.reduce([m for _, m in small_stream_masks] or [np.zeros(grid.shape, bool)])
+    labels, n = ndimage.label(big_water)
+    river_cells = _burn([(river_line.buffer(float(rivers[0].properties.get("width_m", 50)) / 2 + grid.resolution_m), 1)],
+                        grid, 0, "uint8").astype(bool)
+    for k in range(1, n + 1):
+        body = labels == k
+        level = tp.get("river_level_m") if (body & river_cells).any() else None
+        terrain.flatten_water_body(dtm, body, level, tp.get("lake_level_below_rim_m", 0.5))
+
+    impervious = table.lookup("impervious_fraction", fill=0.0)[landcover].astype(np.float32)
+
+    arrays = {
+        "landcover": landcover, "elevation": dtm.astype(np.float32), "building_height": building_height,
+        "tree_height": tree_height, "canopy": canopy.astype(np.float32), "impervious": impervious, "soil": soil,
+        "stream": stream_mask.astype(np.uint8), "culvert": culvert, "district": district, "domain": domain,
+    }
+    site = xr.Dataset({name: grid.dataarray(arrays[name], name, LAYERS[name].units, LAYERS[name].nodata,
+                                            LAYERS[name].description).drop_vars("spatial_ref")
+                       for name in LAYERS})
+    site = site.rio.write_crs(crs).rio.write_transform(grid.transform)
+    site.attrs.update(
+        name=definition["name"], title=definition.get("title", ""), resolution_m=grid.resolution_m,
+        districts=json.dumps(district_names),
+        provenance=json.dumps({"kind": "schematic", "built_from": str(folder), "heatsim": __version__,
+                               "builder_version": BUILDER_VERSION}),
+    )
+    return site
+
+
+def load_built(folder: Path, definition: dict, resolution_m: float | None = None) -> xr.Dataset:
+    return read_site_folder(ensure_built(folder, definition, resolution_m))
