@@ -274,7 +274,7 @@ def _classify(path: Path, da: xr.DataArray, grid: Grid, legend: Legend) -> np.nd
 
 
 # ----------------------------------------------------------------------------- districts
-def _geojson_crs(data: dict, geoms: list, target: str, path: Path) -> CRS | None:
+def _geojson_crs(data: dict, geoms: list, path: Path) -> CRS | None:
     """The CRS of a GeoJSON: its ``crs`` member, lon/lat when the coordinates fit, else None (= target)."""
     member = data.get("crs")
     if member is not None:
@@ -317,7 +317,7 @@ def _rasterize_districts(path: Path, field: str, grid: Grid, valid: np.ndarray) 
             raise InputError(path, f"features[{i}].geometry", f"expected a Polygon or MultiPolygon, got {geom.geom_type}")
         names.append(str(props[field]))
         geoms.append(geom)
-    src = _geojson_crs(data, geoms, grid.crs, path)
+    src = _geojson_crs(data, geoms, path)
     if src is not None and src != CRS.from_user_input(grid.crs):
         transform = Transformer.from_crs(src, grid.crs, always_xy=True).transform
         geoms = [shapely.ops.transform(transform, g) for g in geoms]
@@ -423,6 +423,10 @@ def import_site(*, landcover: Path, dtm: Path, out: Path, legend: str = "worldco
     where = str(out)  # errors about option values (crs, bbox, ...) name the site being built
     if out.exists():
         raise InputError(out, "out", "exists; choose a new folder")
+    for option, path in (("landcover", landcover), ("dtm", dtm), ("dsm", dsm), ("building_height", building_height),
+                         ("districts", districts), ("mapping_csv", mapping_csv)):
+        if path is not None and not Path(path).is_file():  # fail fast, before reading anything large
+            raise InputError(path, option, "file not found")
     table = default_table()
     if soil_texture not in table.soils:
         raise InputError(where, "soil_texture", f"unknown soil texture {soil_texture!r}; expected one of {', '.join(table.soils)}")

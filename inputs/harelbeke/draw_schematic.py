@@ -436,6 +436,11 @@ def main():
     lc_green, trees_green = gen_green()
     lc_water, streams = gen_water()
     lc_roads = gen_roads()
+    culvert_route = shapely.ops.substring(GAVERBEEK, GAVERBEEK.length * GAVERBEEK_CULVERT_FROM, GAVERBEEK.length)
+    lc_roads.append(dict(geometry=culvert_route.buffer(4.0, cap_style="flat"), cls="asphalt", priority=46,
+                         kind="street over culvert", name="Gaverbeek culvert street"))
+    lc_roads.append(dict(geometry=culvert_route.buffer(12.0, cap_style="flat").difference(culvert_route.buffer(4.0)),
+                         cls="grass", priority=44, kind="verge", name="Gaverbeek culvert street"))
     water_and_roads = unary_union([r["geometry"] for r in lc_water if r["cls"] == "water"]
                                   + [r["geometry"] for r in lc_roads]
                                   + [r["geometry"] for r in lc_centre if r["kind"] in ("square", "parking")])
@@ -499,6 +504,10 @@ def main():
     write(geo / "gescheiden-riolering-straten.geojson",
           [dict(geometry=ln.buffer(5, cap_style="flat"), name=n) for n, ln in streets.items()],
           "street profiles rebuilt with separate sewers, infiltration strips and trees")
+    corridors = unary_union([shapely.ops.substring(GAVERBEEK, 0, GAVERBEEK.length * GAVERBEEK_CULVERT_FROM),
+                             HULSTEBEEK, BAVIKHOVEBEEK]).buffer(25).intersection(BOUNDARY)
+    write(geo / "groenplan-beekcorridors.geojson", [dict(geometry=corridors, name="Harelbeken stream corridors")],
+          "25 m corridors along the open streams (Groenplan Harelbeken)")
     write(geo / "industrial-roofs.geojson", [dict(geometry=poly, name=n) for n, poly in INDUSTRIAL],
           "industrial zones whose flat roofs can become green roofs")
 
