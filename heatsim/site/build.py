@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import shapely
 import xarray as xr
 from rasterio import features as rio_features
 from shapely.geometry import LineString
@@ -49,6 +50,8 @@ def source_hash(folder: Path) -> str:
         h.update(name.encode())
         h.update(path.read_bytes())
     h.update(default_table().lookup("impervious_fraction").tobytes())
+    for module in (__file__, terrain.__file__):  # the rules themselves: a code change rebuilds
+        h.update(Path(module).read_bytes())
     return h.hexdigest()
 
 
@@ -188,7 +191,10 @@ def build_schematic_site(folder: Path, definition: dict, resolution_m: float, pr
     if not rivers:
         raise InputError(folder / "vectors/streams.geojson", "name", f"no stream named {river_name!r} (site.toml terrain.river)")
     river_line: LineString = rivers[0].geometry
-    side = [f.geometry for f in streams if f.properties.get("kind") == "stream"]
+    # culverted and open stretches of one stream join into one line (source to mouth)
+    merged = shapely.line_merge(shapely.union_all([f.geometry for f in streams if f.properties.get("kind") == "stream"]),
+                                directed=True)
+    side = list(getattr(merged, "geoms", [merged])) if not merged.is_empty else []
     dtm = terrain.schematic_dtm(grid, river_line, side, tp)
     for f, m in small_stream_masks:
         terrain.carve_stream(dtm, m, grid, f.geometry, float(f.properties.get("depth_m", 1.0)))

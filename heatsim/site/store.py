@@ -22,15 +22,11 @@ from rasterio.enums import Resampling
 
 from heatsim.errors import InputError
 from heatsim.grid import Grid
+from heatsim.paths import inputs_dir
 from heatsim.site.layers import LAYERS
 
 SITE_JSON = "site.json"
 SITE_TOML = "site.toml"
-
-
-def inputs_dir() -> Path:
-    """The ``inputs/`` folder of this checkout (where bundled sites live)."""
-    return Path(__file__).resolve().parents[2] / "inputs"
 
 
 def resolve_site(name_or_path: str | Path) -> Path:

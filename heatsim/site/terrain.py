@@ -25,8 +25,8 @@ from shapely.geometry import LineString
 from heatsim.grid import Grid
 
 
-def regional_surface(x: np.ndarray, y: np.ndarray, river: LineString, streams: list[LineString], p: dict) -> np.ndarray:
-    """Terrain height [m] at points ``x``, ``y`` [m] before channels are carved."""
+def _valley_free_surface(x: np.ndarray, y: np.ndarray, river: LineString, p: dict) -> np.ndarray:
+    """Rise away from the river plus the seeded undulation [m] (no stream valleys)."""
     pts = shapely.points(x.ravel(), y.ravel())
     d_river = shapely.distance(pts, river).reshape(x.shape)
     rx, ry = np.asarray(river.xy)
@@ -37,19 +37,40 @@ def regional_surface(x: np.ndarray, y: np.ndarray, river: LineString, streams: l
         p["south_rise_m"] * (d_river / p["south_distance_m"]) ** p["south_exponent"],
         p["north_rise_m"] * (d_river / p["north_distance_m"]) ** p["north_exponent"],
     )
-    h = p["valley_floor_m"] + rise
     away = np.clip(d_river / 800.0, 0.0, 1.0)  # 0 on the floodplain, 1 from 800 m out
-    for stream in streams:
-        ds = shapely.distance(pts, stream).reshape(x.shape)
-        h -= p["stream_valley_depth_m"] * np.exp(-((ds / p["stream_valley_width_m"]) ** 2)) * away
     rng = np.random.default_rng(int(p["seed"]))
     k = 2 * np.pi / p["relief_wavelength_m"]
-    relief = np.zeros_like(h)
+    relief = np.zeros(x.shape)
     for _ in range(4):
         angle, phase = rng.uniform(0, np.pi), rng.uniform(0, 2 * np.pi)
         scale = rng.uniform(0.7, 1.4)
         relief += np.cos(k * scale * (np.cos(angle) * x + np.sin(angle) * y) + phase)
-    h += p["relief_amplitude_m"] / 2.0 * relief * away
+    return p["valley_floor_m"] + rise + p["relief_amplitude_m"] / 2.0 * relief * away
+
+
+def regional_surface(x: np.ndarray, y: np.ndarray, river: LineString, streams: list[LineString], p: dict) -> np.ndarray:
+    """Terrain height [m] at points ``x``, ``y`` [m] before channels are carved.
+
+    Each stream (a line drawn from source to mouth) gets a valley whose floor
+    (thalweg) falls monotonically downstream: the running minimum of the
+    surface along the stream, ``stream_valley_depth_m`` lower (less near the
+    river, never below the river level). Around it the surface is pulled down
+    towards the thalweg with weight ``exp(-(d/w)^2)``.
+    """
+    h = _valley_free_surface(x, y, river, p)
+    pts = np.column_stack([x.ravel(), y.ravel()])
+    for stream in streams:
+        n = max(int(stream.length / 10.0), 2)
+        samples = [stream.interpolate(t) for t in np.linspace(0.0, stream.length, n)]
+        sx = np.array([q.x for q in samples])
+        sy = np.array([q.y for q in samples])
+        hs = _valley_free_surface(sx, sy, river, p)
+        d_mouth = shapely.distance(shapely.points(sx, sy), river)
+        depth = p["stream_valley_depth_m"] * np.clip(d_mouth / 800.0, 0.0, 1.0)
+        thalweg = np.maximum(np.minimum.accumulate(hs - depth), p["river_level_m"] + 0.2)
+        dist, idx = cKDTree(np.column_stack([sx, sy])).query(pts)
+        weight = np.exp(-((dist / p["stream_valley_width_m"]) ** 2)).reshape(x.shape)
+        h = np.minimum(h, h + (thalweg[idx].reshape(x.shape) - h) * weight)
     return h
 
 
@@ -68,9 +89,13 @@ def schematic_dtm(grid: Grid, river: LineString, side_streams: list[LineString],
     return ndimage.map_coordinates(base, [R, C], order=1, mode="nearest").astype(np.float64)
 
 
-def carve_stream(dtm: np.ndarray, mask: np.ndarray, grid: Grid, line: LineString, depth_m: float) -> None:
+def carve_stream(dtm: np.ndarray, mask: np.ndarray, grid: Grid, line: LineString, depth_m: float,
+                 skip: np.ndarray | None = None) -> None:
     """Lower the cells of ``mask`` to a bed that falls monotonically along ``line``
-    (drawn from source to mouth): bed = running minimum of the surface - depth."""
+    (drawn from source to mouth): bed = running minimum of the surface - depth.
+
+    Samples on ``skip`` cells (e.g. an existing channel, whose height is already
+    a bed) do not count as surface."""
     n = max(int(line.length / (grid.resolution_m / 2)), 2)
     samples = [line.interpolate(t) for t in np.linspace(0.0, line.length, n)]
     sx = np.array([s.x for s in samples])
@@ -80,7 +105,8 @@ def carve_stream(dtm: np.ndarray, mask: np.ndarray, grid: Grid, line: LineString
     inside = (sx >= grid.bounds[0]) & (sx <= grid.bounds[2]) & (sy >= grid.bounds[1]) & (sy <= grid.bounds[3])
     if not inside.any():
         return
-    surface = np.where(inside, dtm[row, col], np.inf)
+    usable = inside if skip is None else inside & ~skip[row, col]
+    surface = np.where(usable, dtm[row, col], np.inf)
     bed = np.minimum.accumulate(surface) - depth_m
     bed = np.where(np.isfinite(bed), bed, np.nan)
     keep = np.isfinite(bed)

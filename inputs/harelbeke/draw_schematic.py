@@ -453,6 +453,7 @@ def main():
         if b["kind"] in ("house", "terraced", "farmhouse", "barn", "industrial hall"):
             g = g.difference(green_open)
         g = g.difference(BOMARBRE_COREX) if b["kind"] != "industrial hall" else g
+        g = g.difference(culvert_route.buffer(14.0))  # the culvert runs under a street with verges
         if g.area > 20:
             buildings.append(dict(b, geometry=g))
     # Bomarbre-Corex: an old industrial site with large derelict halls and a sealed yard
@@ -482,6 +483,11 @@ def main():
     open_reach = shapely.ops.substring(GAVERBEEK, GAVERBEEK.length * GAVERBEEK_CULVERT_FROM, GAVERBEEK.length * 0.86)
     write(geo / "gaverbeek-collegewijk.geojson", [dict(geometry=open_reach, name="Gaverbeek, Collegewijk reach")],
           "the culverted Gaverbeek reach through the Collegewijk to be opened (centre line)")
+    write(geo / "gaverbeek-collegewijk-corridor.geojson",
+          [dict(geometry=open_reach.buffer(18, cap_style="flat"), name="Gaverbeek corridor, Collegewijk")],
+          "an 18 m corridor either side of the Collegewijk reach, for trees")
+    write(geo / "moleneiland-wadi.geojson",
+          [dict(geometry=Point(75600, 172490).buffer(14), name="Moleneiland wadi")], "a wadi on the Moleneiland")
     write(geo / "ontharding-pleinen.geojson",
           [dict(geometry=g, name=n) for n, g in squares.items() if n != "marktplein"],
           "squares, parkings and schoolyards of the de-paving programme")
@@ -508,8 +514,6 @@ def main():
                              HULSTEBEEK, BAVIKHOVEBEEK]).buffer(25).intersection(BOUNDARY)
     write(geo / "groenplan-beekcorridors.geojson", [dict(geometry=corridors, name="Harelbeken stream corridors")],
           "25 m corridors along the open streams (Groenplan Harelbeken)")
-    write(geo / "industrial-roofs.geojson", [dict(geometry=poly, name=n) for n, poly in INDUSTRIAL],
-          "industrial zones whose flat roofs can become green roofs")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,5 @@
+import sys
+
+from heatsim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,187 @@
+"""The ``heatsim`` command. Each command is a few lines: the work is in the package.
+
+Bad input (:class:`heatsim.errors.InputError`) is printed as one line and exits
+with status 2, without a traceback; a traceback means a bug in heatsim.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+from rich.console import Console
+
+from heatsim.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Urban heat-island and water adaptation simulator (Harelbeke first).")
+site_app = typer.Typer(no_args_is_help=True, help="Build, import and draw study areas.")
+scenario_app = typer.Typer(no_args_is_help=True, help="Check and list scenario files.")
+app.add_typer(site_app, name="site")
+app.add_typer(scenario_app, name="scenario")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+SITE_ARG = typer.Argument("harelbeke", help="A bundled site name or a site folder (with site.toml).")
+RESOLUTION = typer.Option(None, "--resolution", "-r", help="Cell size in m (default: the site's own, 5 m for Harelbeke).")
+
+
+def _progress(status):
+    return lambda msg: status.update(f"[bold]building site:[/] {msg}")
+
+
+@site_app.command("build")
+def site_build(site: str = SITE_ARG, resolution: Optional[float] = RESOLUTION,
+               force: bool = typer.Option(False, help="Rebuild even when the cached rasters are up to date.")):
+    """Rasterise a schematic site's vectors into GeoTIFF layers (cached per resolution)."""
+    from heatsim.site.build import ensure_built
+    from heatsim.site.store import read_definition, read_site_folder, resolve_site
+
+    folder = resolve_site(site)
+    definition = read_definition(folder)
+    if definition["kind"] != "schematic":
+        raise InputError(folder / "site.toml", "kind", "only schematic sites are built from vectors; "
+                         "an imported site is already rasters")
+    with err.status("building site") as status:
+        built = ensure_built(folder, definition, resolution, force=force, progress=_progress(status))
+    from heatsim.reports import site_summary_lines
+
+    for line in site_summary_lines(read_site_folder(built)):
+        out.print(line, highlight=False)
+    out.print(f"rasters: {built}", highlight=False)
+
+
+@site_app.command("import")
+def site_import(
+    landcover: Path = typer.Option(..., help="Land-cover GeoTIFF (WorldCover, BBK or a legend given by --mapping)."),
+    dtm: Path = typer.Option(..., help="Terrain model GeoTIFF (e.g. DHMV II DTM), heights in m."),
+    out_dir: Path = typer.Option(..., "--out", help="New site folder to create."),
+    legend: str = typer.Option("worldcover", help="worldcover, bbk or csv (with --mapping)."),
+    mapping: Optional[Path] = typer.Option(None, help="CSV with columns code,class,label for --legend csv."),
+    building_height: Optional[Path] = typer.Option(None, help="Building heights above ground GeoTIFF [m]."),
+    dsm: Optional[Path] = typer.Option(None, help="Surface model GeoTIFF [m]: heights = DSM - DTM."),
+    bbox: Optional[str] = typer.Option(None, help="x_min,y_min,x_max,y_max in the target CRS [m]."),
+    resolution: Optional[float] = RESOLUTION,
+    crs: str = typer.Option("EPSG:31370", help="Target CRS (projected, metres)."),
+    soil_texture: str = typer.Option("sandy_loam", help="Soil texture for the whole site."),
+    districts: Optional[Path] = typer.Option(None, help="GeoJSON of districts (polygons)."),
+    district_field: str = typer.Option("name", help="Property holding the district name."),
+    name: Optional[str] = typer.Option(None, help="Site name (default: the folder name)."),
+):
+    """Build a site from real rasters, reprojected and resampled to one grid."""
+    from heatsim.site.importer import import_site
+
+    box = None
+    if bbox is not None:
+        try:
+            box = tuple(float(v) for v in bbox.split(","))
+            assert len(box) == 4
+        except (ValueError, AssertionError):
+            raise InputError("--bbox", "bbox", f"expected four numbers x_min,y_min,x_max,y_max, got {bbox!r}") from None
+    with err.status("importing site") as status:
+        folder = import_site(landcover=landcover, dtm=dtm, out=out_dir, legend=legend, mapping_csv=mapping,
+                             building_height=building_height, dsm=dsm, bbox=box, resolution_m=resolution, crs=crs,
+                             soil_texture=soil_texture, districts=districts, district_field=district_field, name=name,
+                             progress=lambda m: status.update(f"[bold]importing:[/] {m}"))
+    out.print(f"site written to {folder}", highlight=False)
+
+
+@site_app.command("show")
+def site_show(
+    site: str = SITE_ARG,
+    scenario: Optional[Path] = typer.Option(None, help="Draw the site as this scenario changes it."),
+    layer: str = typer.Option("landcover", help="landcover, elevation, building_height, tree_height, canopy, "
+                              "impervious, soil, stream, culvert, district, or 'all'."),
+    resolution: Optional[float] = RESOLUTION,
+    out_file: Optional[Path] = typer.Option(None, "--out", help="PNG to write (default: results/maps/...)."),
+):
+    """Draw a site's layers (or a scenario's changed site) as a PNG map."""
+    from heatsim.maps import SHOWABLE, site_map
+    from heatsim.paths import new_path, results_dir, write_atomically
+    from heatsim.scenario import apply_scenario, load_scenario
+    from heatsim.site.store import load_site
+
+    layers = SHOWABLE if layer == "all" else [layer]
+    for name in layers:
+        if name not in SHOWABLE:
+            raise InputError("--layer", "layer", f"unknown layer {name!r}; expected one of {', '.join(SHOWABLE)} or all")
+    changed, sc = None, None
+    if scenario is not None:
+        sc = load_scenario(scenario)
+        site = sc.site
+        resolution = resolution or sc.resolution_m
+    with err.status("loading site") as status:
+        ds = load_site(site, resolution, progress=_progress(status))
+        if sc is not None:
+            ds, _, changed = apply_scenario(ds, sc)
+    tag = f"{ds.attrs['name']}" + (f"-{sc.name}" if sc else "") + f"-{ds.attrs['resolution_m']:g}m"
+    for name in layers:
+        target = out_file if (out_file and len(layers) == 1) else (
+            (out_file.parent if out_file else results_dir() / "maps") / f"{tag}-{name}.png")
+        target = new_path(target)
+        title = f"{ds.attrs.get('title') or ds.attrs['name']}" + (f" - scenario {sc.title}" if sc else "") + f": {name}"
+        write_atomically(target, lambda p: site_map(ds, p, layer=name, title=title, changed=changed))
+        out.print(f"map written: {target}", highlight=False)
+
+
+@scenario_app.command("check")
+def scenario_check(
+    files: Optional[list[Path]] = typer.Argument(None, help="Scenario YAML files."),
+    all_: bool = typer.Option(False, "--all", help="Check every bundled scenario in scenarios/."),
+    resolution: Optional[float] = RESOLUTION,
+):
+    """Validate scenarios and print, per intervention, what changes on the site."""
+    from heatsim.paths import scenarios_dir
+    from heatsim.reports import check_scenarios
+
+    paths = list(files or [])
+    if all_:
+        paths += sorted(scenarios_dir().glob("*.yaml"))
+    if not paths:
+        raise InputError("heatsim scenario check", "FILES", "name one or more scenario files, or use --all")
+    failures = check_scenarios(paths, resolution, out.print, lambda e: err.print(f"[red]error:[/] {e}", highlight=False))
+    if failures:
+        err.print(f"{failures} of {len(paths)} scenario files failed the check", highlight=False)
+        raise typer.Exit(2)
+
+
+@scenario_app.command("list")
+def scenario_list():
+    """List the bundled scenarios with their titles."""
+    from heatsim.paths import scenarios_dir
+    from heatsim.scenario.loader import read_scenario_file
+
+    for path in sorted(scenarios_dir().glob("*.yaml")):
+        spec = read_scenario_file(path)
+        out.print(f"{spec.name:32s} {spec.title}", highlight=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the command, turning bad input into one line and exit status 2."""
+    try:
+        app(args=argv, prog_name="heatsim", standalone_mode=False)
+    except InputError as exc:
+        err.print(f"[red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

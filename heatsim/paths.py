@@ -1,0 +1,56 @@
+"""Where the bundled inputs and scenarios are, and where results go.
+
+heatsim is installed from its checkout (``pip install -e .``), so the bundled
+``inputs/`` and ``scenarios/`` folders sit next to the package. Results are
+written under ``results/`` in the current directory unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def inputs_dir() -> Path:
+    return PROJECT_ROOT / "inputs"
+
+
+def scenarios_dir() -> Path:
+    return PROJECT_ROOT / "scenarios"
+
+
+def results_dir() -> Path:
+    return Path.cwd() / "results"
+
+
+def new_path(path: Path) -> Path:
+    """``path`` if nothing is there yet, else ``stem-2.ext``, ``stem-3.ext``, ...: never overwrite."""
+    path = Path(path)
+    if not path.exists():
+        return path
+    k = 2
+    while (candidate := path.with_name(f"{path.stem}-{k}{path.suffix}")).exists():
+        k += 1
+    return candidate
+
+
+def write_atomically(path: Path, write) -> Path:
+    """Call ``write(tmp_path)`` then rename the finished file to ``path``.
+
+    A reader never sees a half-written file. ``path`` is taken as given: call
+    :func:`new_path` first to avoid replacing an earlier result.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,225 @@
+"""Loading a scenario file: YAML, schema, inheritance, geometries, parameters.
+
+``load_scenario(path)`` returns a :class:`Scenario` with everything resolved:
+the chain of files it inherits from, the site, the weather, the land-cover table
+with the scenario's parameter overrides, and the interventions in the order
+they apply (the base's first, then included scenarios', then its own), each
+with its geometry read and checked. All problems are :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import shapely
+import yaml
+from pydantic import ValidationError
+from shapely.geometry.base import BaseGeometry
+
+from heatsim.errors import InputError
+from heatsim.landcover import LandCoverTable, default_table
+from heatsim.scenario.schema import INTERVENTION_KINDS, ScenarioFile, Weather
+from heatsim.site.store import SITE_TOML, read_definition, resolve_site
+from heatsim.vectors import parse_geojson, read_geojson
+
+DEFAULT_SITE = "harelbeke"
+
+
+@dataclass
+class ResolvedIntervention:
+    spec: object  # one of the schema's intervention models
+    geometry: BaseGeometry  # in the site CRS
+    source: Path  # the scenario file it was written in
+    index: int  # its position in that file's interventions
+    geometry_file: Path | None = None
+
+    @property
+    def label(self) -> str:
+        name = f" {self.spec.name!r}" if self.spec.name else ""
+        return f"{self.source.stem}#{self.index + 1} {self.spec.kind}{name}"
+
+    @property
+    def field(self) -> str:
+        return f"interventions[{self.index}]"
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    description: str
+    path: Path
+    chain: list[Path]  # this file, then what it inherits from / includes
+    site: str
+    resolution_m: float | None
+    weather: Weather
+    parameters: dict[str, dict[str, float]]
+    table: LandCoverTable
+    interventions: list[ResolvedIntervention] = field(default_factory=list)
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """The text of every file in the chain (for a run's provenance)."""
+        return {str(p): p.read_text(encoding="utf-8") for p in self.chain}
+
+
+def _pydantic_error(exc: ValidationError, source: Path) -> InputError:
+    err = exc.errors()[0]
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p in INTERVENTION_KINDS)]
+    path = ""
+    for p in loc:
+        path += f"[{p}]" if isinstance(p, int) else (f".{p}" if path else str(p))
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (not part of the scenario format)"
+    elif err["type"] == "union_tag_invalid":
+        msg = f"unknown intervention kind {err['ctx']['tag']}; expected one of {', '.join(INTERVENTION_KINDS)}"
+    elif err["type"] == "missing":
+        msg = "missing required key"
+    more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+    return InputError(source, path or None, msg + more)
+
+
+def read_scenario_file(path: Path) -> ScenarioFile:
+    """Parse and validate one file (no inheritance)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, "scenario file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(path, where, f"malformed YAML: {problem}") from None
+    except UnicodeDecodeError:
+        raise InputError(path, None, "not a UTF-8 text file") from None
+    if not isinstance(data, dict):
+        raise InputError(path, None, "expected a YAML mapping with name, title, interventions, ...")
+    try:
+        spec = ScenarioFile.model_validate(data)
+    except ValidationError as exc:
+        raise _pydantic_error(exc, path) from None
+    if spec.name != path.stem:
+        raise InputError(path, "name", f"expected {path.stem!r} (the file name without .yaml), got {spec.name!r}")
+    return spec
+
+
+def _scenario_path(ref: str, from_file: Path, key: str) -> Path:
+    """A base/include reference: a scenario name in the same folder, or a relative path."""
+    folder = from_file.parent
+    candidate = folder / ref if ref.endswith((".yaml", ".yml")) else folder / f"{ref}.yaml"
+    if not candidate.is_file():
+        raise InputError(from_file, key, f"no scenario {ref!r} (looked for {candidate})")
+    return candidate.resolve()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _geometry(spec, source: Path, index: int, crs: str, root: Path) -> tuple[BaseGeometry, Path | None]:
+    fld = f"interventions[{index}].geometry"
+    if isinstance(spec.geometry, str):
+        gpath = (source.parent / spec.geometry)
+        if not _inside(gpath, root):
+            raise InputError(source, fld, f"path {spec.geometry!r} leaves the scenarios folder {root}; "
+                             "keep geometries next to the scenarios")
+        if not gpath.is_file():
+            raise InputError(source, fld, f"geometry file not found: {gpath}")
+        features = read_geojson(gpath, crs, field_name=fld)
+        where = gpath
+    else:
+        features = parse_geojson(spec.geometry, str(source), crs, fld)
+        gpath, where = None, source
+    if spec.select is not None:
+        names = {f.properties.get("name") for f in features}
+        missing = [n for n in spec.select if n not in names]
+        if missing:
+            raise InputError(where, f"interventions[{index}].select",
+                             f"no feature named {missing[0]!r}; the file has {', '.join(sorted(map(str, names)))}")
+        features = [f for f in features if f.properties.get("name") in spec.select]
+    geom = shapely.union_all([f.geometry for f in features])
+    if spec.kind == "open-stream":
+        if geom.geom_type not in ("LineString", "MultiLineString"):
+            raise InputError(where, fld, f"open-stream needs a line (the stream's centre line), got {geom.geom_type}")
+    elif geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InputError(where, fld, f"{spec.kind} needs a polygon, got {geom.geom_type}")
+    return geom, gpath
+
+
+def load_scenario(path: str | Path, root: Path | None = None) -> Scenario:
+    """Load, validate and resolve a scenario file (see module docstring).
+
+    ``root`` is the scenarios folder that geometry paths may not leave
+    (default: the folder of ``path``).
+    """
+    path = Path(path).resolve()
+    root = (root or path.parent).resolve()
+    files: dict[Path, ScenarioFile] = {}
+
+    def visit(p: Path, stack: list[Path]) -> list[Path]:
+        """Files in application order (bases and includes first), with cycle detection."""
+        if p in stack:
+            cycle = " -> ".join(s.stem for s in stack[stack.index(p):] + [p])
+            raise InputError(stack[-1], "base", f"inheritance cycle: {cycle}")
+        spec = files.setdefault(p, read_scenario_file(p))
+        order: list[Path] = []
+        refs = ([("base", spec.base)] if spec.base else []) + [(f"include[{i}]", r) for i, r in enumerate(spec.include)]
+        for key, ref in refs:
+            for q in visit(_scenario_path(ref, p, key), stack + [p]):
+                if q not in order:
+                    order.append(q)
+        order.append(p)
+        return order
+
+    order = visit(path, [])
+    top = files[path]
+    # site, resolution and weather: own value, else the base chain's (nearest first)
+    base_chain = [path]
+    while files[base_chain[-1]].base:
+        base_chain.append(_scenario_path(files[base_chain[-1]].base, base_chain[-1], "base"))
+    site_ref, site_from = DEFAULT_SITE, None
+    resolution = None
+    storm = heat = None
+    for p in base_chain:
+        spec = files[p]
+        if spec.site and site_from is None:
+            site_ref, site_from = spec.site, p
+        resolution = resolution if resolution is not None else spec.resolution_m
+        if spec.weather:
+            storm = storm or spec.weather.storm
+            heat = heat or spec.weather.heat
+    if site_from is not None and (site_from.parent / site_ref / SITE_TOML).is_file():
+        site_path = str((site_from.parent / site_ref).resolve())
+    else:
+        site_path = site_ref
+    try:
+        site_folder = resolve_site(site_path)
+    except InputError:
+        raise InputError(site_from or path, "site",
+                         f"no site {site_ref!r}: expected a bundled site name or a folder with {SITE_TOML}") from None
+    crs = read_definition(site_folder)["crs"]
+    # parameters: deep-merged in application order (later files win)
+    parameters: dict[str, dict[str, float]] = {}
+    table = default_table()
+    for p in order:
+        for cls, values in files[p].parameters.items():
+            parameters.setdefault(cls, {}).update(values)
+        table = table.with_overrides(files[p].parameters, str(p)) if files[p].parameters else table
+    interventions = []
+    for p in order:
+        for i, spec in enumerate(files[p].interventions):
+            geom, gpath = _geometry(spec, p, i, crs, root if p.parent == path.parent else p.parent)
+            interventions.append(ResolvedIntervention(spec, geom, p, i, gpath))
+    return Scenario(
+        name=top.name, title=top.title, description=top.description, path=path, chain=order[::-1],
+        site=site_path, resolution_m=resolution, weather=Weather(storm=storm, heat=heat), parameters=parameters,
+        table=table, interventions=interventions,
+    )
+

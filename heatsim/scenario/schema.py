@@ -1,0 +1,185 @@
+"""The scenario file format, validated with pydantic.
+
+A scenario is YAML:
+
+.. code-block:: yaml
+
+    name: vergroening-marktplein        # = the file name without .yaml
+    title: Vergroening Marktplein
+    description: ...
+    base: baseline                      # inherit site, weather, parameters and interventions
+    include: []                         # also take the interventions of these scenarios
+    site: harelbeke                     # a bundled site name or a path (relative to this file)
+    weather:
+      storm: {preset: composite-t20}
+      heat: {preset: hittegolf-2019, days: 1, spinup_days: 1}
+    parameters:                         # override land-cover table values per class
+      asphalt: {albedo: 0.12}
+    interventions:
+      - kind: depave
+        name: Marktplein
+        geometry: geometries/marktplein.geojson
+        to: grass
+        fraction: 0.6
+
+Unknown keys are refused everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from heatsim.landcover import default_table
+from heatsim.presets import HEAT_PRESETS, STORM_PRESETS
+
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+
+
+def _check_class(name: str) -> str:
+    names = default_table().names
+    if name not in names:
+        raise ValueError(f"unknown land-cover class {name!r}; expected one of {', '.join(names)}")
+    return name
+
+
+ClassName = Annotated[str, AfterValidator(_check_class)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, description="share of the eligible cells that change [-]")]
+
+
+class InterventionBase(Strict):
+    name: str | None = Field(None, description="a label for reports")
+    geometry: str | dict = Field(description="a GeoJSON file next to the scenario, or an inline GeoJSON object")
+    select: list[str] | None = Field(None, description="use only the features whose 'name' property is listed")
+
+
+class Depave(InterventionBase):
+    """Remove paving: sealed cells become ``to`` (grass by default)."""
+
+    kind: Literal["depave"]
+    to: ClassName = "grass"
+    fraction: Fraction = 1.0
+    from_classes: list[ClassName] = ["asphalt", "paving"]
+
+
+
+class PermeablePaving(InterventionBase):
+    """Replace sealed paving by permeable paving."""
+
+    kind: Literal["permeable-paving"]
+    fraction: Fraction = 1.0
+    from_classes: list[ClassName] = ["asphalt", "paving"]
+
+
+
+class GreenRoof(InterventionBase):
+    """Turn building roofs into green roofs (``fraction``: the share of roofs that can take one)."""
+
+    kind: Literal["green-roof"]
+    fraction: Fraction = 1.0
+
+
+class PlantTrees(InterventionBase):
+    """Plant trees: canopy cover and tree height rise; the ground's class is unchanged."""
+
+    kind: Literal["plant-trees"]
+    canopy_fraction: float = Field(gt=0.0, le=1.0, description="canopy cover of a planted cell [-]")
+    tree_height_m: float = Field(gt=0.0, le=40.0, description="tree height above ground [m]")
+    fraction: Fraction = 1.0
+    exclude_classes: list[ClassName] = ["building", "green_roof", "water"]
+
+
+
+class OpenStream(InterventionBase):
+    """Open a culverted stream: a channel carved along a line (drawn or auto-oriented
+    from upstream to downstream), with banks of ``bank_class`` either side."""
+
+    kind: Literal["open-stream"]
+    width_m: float = Field(gt=0.0, le=50.0, description="channel width [m]")
+    depth_m: float = Field(gt=0.0, le=10.0, description="channel depth below the bank profile [m]")
+    bank_class: ClassName = "grass"
+    bank_width_m: float = Field(5.0, ge=0.0, le=100.0, description="width of each bank / floodplain strip [m]")
+    bank_lowering_m: float = Field(0.3, ge=0.0, le=5.0, description="floodplain lowered below the old ground [m]")
+
+
+class Water(InterventionBase):
+    """A pond (open water) or a wadi (a dry, grassed infiltration basin) dug ``depth_m`` deep."""
+
+    kind: Literal["water"]
+    type: Literal["pond", "wadi"]
+    depth_m: float = Field(gt=0.0, le=10.0, description="depth below the lowest ground in the geometry [m]")
+
+
+class SetClass(InterventionBase):
+    """Set the land-cover class of the cells in the geometry (optionally only from some classes)."""
+
+    kind: Literal["set-class"]
+    to: ClassName
+    fraction: Fraction = 1.0
+    from_classes: list[ClassName] | None = None
+    building_height_m: float | None = Field(None, gt=0.0, le=200.0, description="height when ``to`` is a roof class [m]")
+
+
+    @model_validator(mode="after")
+    def _height(self):
+        if self.to in ("building", "green_roof") and self.building_height_m is None:
+            raise ValueError("building_height_m is required when 'to' is building or green_roof")
+        return self
+
+
+Intervention = Annotated[Union[Depave, PermeablePaving, GreenRoof, PlantTrees, OpenStream, Water, SetClass],
+                         Field(discriminator="kind")]
+INTERVENTION_KINDS = ("depave", "permeable-paving", "green-roof", "plant-trees", "open-stream", "water", "set-class")
+
+
+class StormWeather(Strict):
+    preset: str
+
+    @field_validator("preset")
+    @classmethod
+    def _known(cls, v):
+        if v not in STORM_PRESETS:
+            raise ValueError(f"unknown storm preset {v!r}; expected one of {', '.join(STORM_PRESETS)}")
+        return v
+
+
+class HeatWeather(Strict):
+    preset: str
+    days: int = Field(1, ge=1, le=3, description="simulated hot days after the spin-up")
+    spinup_days: int = Field(1, ge=0, le=2, description="days simulated first and discarded")
+
+    @field_validator("preset")
+    @classmethod
+    def _known(cls, v):
+        if v not in HEAT_PRESETS:
+            raise ValueError(f"unknown heat preset {v!r}; expected one of {', '.join(HEAT_PRESETS)}")
+        return v
+
+
+class Weather(Strict):
+    """What happens, in order: a storm (water model), then hot days (heat model)."""
+
+    storm: StormWeather | None = None
+    heat: HeatWeather | None = None
+
+
+class ScenarioFile(Strict):
+    """One scenario file as written (before inheritance is resolved)."""
+
+    name: str = Field(pattern=SLUG)
+    title: str
+    description: str = ""
+    base: str | None = None
+    include: list[str] = []
+    site: str | None = None
+    resolution_m: float | None = Field(None, gt=0.0)
+    weather: Weather | None = None
+    parameters: dict[str, dict[str, float]] = {}
+    interventions: list[Intervention] = []
