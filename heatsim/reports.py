@@ -56,7 +56,9 @@ def check_scenarios(paths: list[Path], resolution_m: float | None, say: Callable
             continue
         site = sites[key]
         grid = Grid.of(site)
-        inherits = " <- ".join(p.stem for p in scenario.chain[1:])
+        inherits = " <- ".join(scenario.bases)
+        if scenario.includes:
+            inherits += ("; " if inherits else "") + "includes " + ", ".join(scenario.includes)
         weather = ", then ".join(f"{k} {v.preset}" for k, v in (("storm", scenario.weather.storm),
                                                                  ("heat", scenario.weather.heat)) if v)
         say(f"[green]ok[/] {scenario.name}: {scenario.title}")

@@ -50,7 +50,9 @@ class Scenario:
     title: str
     description: str
     path: Path
-    chain: list[Path]  # this file, then what it inherits from / includes
+    chain: list[Path]  # this file, then every file it inherits from or includes
+    bases: list[str]  # names of the base chain, nearest first
+    includes: list[str]  # names of the included scenarios (own and inherited)
     site: str
     resolution_m: float | None
     weather: Weather
@@ -219,6 +221,8 @@ def load_scenario(path: str | Path, root: Path | None = None) -> Scenario:
             interventions.append(ResolvedIntervention(spec, geom, p, i, gpath))
     return Scenario(
         name=top.name, title=top.title, description=top.description, path=path, chain=order[::-1],
+        bases=[p.stem for p in base_chain[1:]],
+        includes=[p.stem for p in order if p not in base_chain],
         site=site_path, resolution_m=resolution, weather=Weather(storm=storm, heat=heat), parameters=parameters,
         table=table, interventions=interventions,
     )

@@ -86,7 +86,7 @@ CANAL = LineString([(73450, 170900), (73700, 170460), (74280, 169640), (74300, 1
 
 # --- roads and rail ------------------------------------------------------------
 ROADS = {  # name: (line, width [m])
-    "N43": (LineString([(73700, 170300), (74150, 170750), (74700, 171350), (75150, 171900), (MX, MY),
+    "N43": (LineString([(73700, 170300), (74150, 170750), (74700, 171350), (75150, 171900), (MX + 10, MY - 80),
                         (75900, 172330), (76700, 172780), (77300, 173250), (77800, 173600)]), 14.0),
     "R8": (LineString([(73800, 169900), (74300, 171000), (74600, 171900), (74650, 172650), (74400, 173400),
                        (74100, 174200)]), 25.0),
@@ -260,7 +260,8 @@ def gen_centre_features():
     lc, bld, squares = [], [], {}
     markt = rotate(box(MX - 55, MY - 35, MX + 55, MY + 35), 12, (MX, MY))
     squares["marktplein"] = markt
-    lc.append(dict(geometry=markt, cls="paving", priority=60, kind="square", name="Marktplein"))
+    # the Markt is a pedestrian square: streets end at its edge (priority over the roads)
+    lc.append(dict(geometry=markt, cls="paving", priority=75, kind="square", name="Marktplein"))
     church = rotate(box(MX + 70, MY + 20, MX + 120, MY + 42), 12, (MX, MY))
     bld.append(dict(geometry=church, height_m=22.0, kind="church", zone="Centrum"))
     # Markt frontage: terraced buildings around the square
