@@ -163,7 +163,7 @@ def scenario_list():
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, turning bad input into one line and exit status 2."""
     try:
-        app(args=argv, prog_name="heatsim", standalone_mode=False)
+        code = app(args=argv, prog_name="heatsim", standalone_mode=False)
     except InputError as exc:
         err.print(f"[red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
         return 2
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         err.print("aborted")
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

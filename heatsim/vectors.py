@@ -27,11 +27,12 @@ class Feature:
     properties: dict = field(default_factory=dict)
 
 
-def geojson_crs(data: dict, source: str) -> CRS:
-    """The CRS a GeoJSON object declares, or WGS84 when it declares none (RFC 7946)."""
+def geojson_crs(data: dict, source: str, default: str = "EPSG:4326") -> CRS:
+    """The CRS a GeoJSON object declares, or ``default`` when it declares none
+    (WGS84 for files, per RFC 7946)."""
     member = data.get("crs")
     if member is None:
-        return CRS.from_epsg(4326)
+        return CRS.from_user_input(default)
     try:
         return CRS.from_user_input(member["properties"]["name"])
     except Exception:
@@ -39,11 +40,15 @@ def geojson_crs(data: dict, source: str) -> CRS:
                          "{'type': 'name', 'properties': {'name': 'urn:ogc:def:crs:EPSG::31370'}}") from None
 
 
-def parse_geojson(data: dict, source: str, target_crs: str, field_name: str = "geometry") -> list[Feature]:
-    """Features of a GeoJSON object (FeatureCollection, Feature or bare geometry) in ``target_crs``."""
+def parse_geojson(data: dict, source: str, target_crs: str, field_name: str = "geometry",
+                  default_crs: str = "EPSG:4326") -> list[Feature]:
+    """Features of a GeoJSON object (FeatureCollection, Feature or bare geometry) in ``target_crs``.
+
+    Without a ``crs`` member the coordinates are taken to be in ``default_crs``.
+    """
     if not isinstance(data, dict) or "type" not in data:
         raise InputError(source, field_name, "expected a GeoJSON object with a 'type'")
-    crs = geojson_crs(data, source)
+    crs = geojson_crs(data, source, default_crs)
     kind = data["type"]
     if kind == "FeatureCollection":
         raw = [(f.get("geometry"), f.get("properties") or {}) for f in data.get("features", [])]

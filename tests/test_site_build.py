@@ -5,7 +5,6 @@ import shutil
 
 import numpy as np
 import pytest
-import shapely
 from pyproj import Transformer
 
 from heatsim.grid import Grid

@@ -137,7 +137,8 @@ def _geometry(spec, source: Path, index: int, crs: str, root: Path) -> tuple[Bas
         features = read_geojson(gpath, crs, field_name=fld)
         where = gpath
     else:
-        features = parse_geojson(spec.geometry, str(source), crs, fld)
+        # inline geometries are written in the site's CRS unless they say otherwise
+        features = parse_geojson(spec.geometry, str(source), crs, fld, default_crs=crs)
         gpath, where = None, source
     if spec.select is not None:
         names = {f.properties.get("name") for f in features}

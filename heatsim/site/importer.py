@@ -35,10 +35,8 @@ import numpy as np
 import rasterio.errors
 import rasterio.features
 import rioxarray  # noqa: F401  (registers the .rio accessor)
-import shapely.geometry
-import shapely.ops
 import xarray as xr
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from rasterio.enums import Resampling
 from rioxarray.exceptions import NoDataInBounds
 
@@ -47,6 +45,7 @@ from heatsim.grid import Grid, check_projected
 from heatsim.landcover import default_table
 from heatsim.site.layers import LAYERS
 from heatsim.site.store import SITE_TOML, write_site_folder
+from heatsim.vectors import read_geojson
 
 BUILTIN_LEGENDS = ("worldcover", "bbk")
 LEGEND_COLUMNS = ("code", "class", "label")
@@ -274,53 +273,24 @@ def _classify(path: Path, da: xr.DataArray, grid: Grid, legend: Legend) -> np.nd
 
 
 # ----------------------------------------------------------------------------- districts
-def _geojson_crs(data: dict, geoms: list, path: Path) -> CRS | None:
-    """The CRS of a GeoJSON: its ``crs`` member, lon/lat when the coordinates fit, else None (= target)."""
-    member = data.get("crs")
-    if member is not None:
-        name = (member.get("properties") or {}).get("name") if isinstance(member, dict) else None
-        try:
-            return CRS.from_user_input(name)
-        except Exception:
-            raise InputError(path, "crs", f"not a recognisable CRS: {name!r}") from None
-    x0, y0, x1, y1 = shapely.geometry.GeometryCollection(geoms).bounds
-    if -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90:
-        return CRS.from_epsg(4326)  # RFC 7946: GeoJSON without a crs member is lon/lat (WGS 84)
-    return None
-
-
 def _rasterize_districts(path: Path, field: str, grid: Grid, valid: np.ndarray) -> tuple[np.ndarray, list[str], list[str]]:
     """District index (1-based, file order) on the grid, the district names, and warnings."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "districts", "file not found")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, "districts", f"not valid GeoJSON ({exc})") from None
-    features = data.get("features") if isinstance(data, dict) else None
-    if not isinstance(features, list) or not features:
-        raise InputError(path, "features", "expected a GeoJSON FeatureCollection with at least one feature")
+    features = read_geojson(path, grid.crs, field_name="features")
     if len(features) > 254:
         raise InputError(path, "features", f"{len(features)} districts; at most 254 fit the district layer")
     names, geoms = [], []
     for i, feature in enumerate(features):
-        props = feature.get("properties") or {}
-        if field not in props:
-            raise InputError(path, f"features[{i}].properties.{field}",
-                             f"missing; choose the name property with district_field (found: {', '.join(props) or 'none'})")
-        try:
-            geom = shapely.geometry.shape(feature["geometry"])
-        except Exception:
-            raise InputError(path, f"features[{i}].geometry", "expected a Polygon or MultiPolygon") from None
-        if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise InputError(path, f"features[{i}].geometry", f"expected a Polygon or MultiPolygon, got {geom.geom_type}")
-        names.append(str(props[field]))
-        geoms.append(geom)
-    src = _geojson_crs(data, geoms, path)
-    if src is not None and src != CRS.from_user_input(grid.crs):
-        transform = Transformer.from_crs(src, grid.crs, always_xy=True).transform
-        geoms = [shapely.ops.transform(transform, g) for g in geoms]
+        if field not in feature.properties:
+            raise InputError(path, f"features[{i}].properties.{field}", "missing; choose the name property with "
+                             f"district_field (found: {', '.join(feature.properties) or 'none'})")
+        if feature.geometry.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InputError(path, f"features[{i}].geometry",
+                             f"expected a Polygon or MultiPolygon, got {feature.geometry.geom_type}")
+        names.append(str(feature.properties[field]))
+        geoms.append(feature.geometry)
     district = rasterio.features.rasterize([(g, i + 1) for i, g in enumerate(geoms)], out_shape=grid.shape,
                                            transform=grid.transform, fill=0, dtype="uint8")
     warnings = []

@@ -141,11 +141,25 @@ def read_site_folder(folder: Path) -> xr.Dataset:
         da = da.rio.write_nodata(layer.nodata, encoded=False)
         layers[name] = da.drop_vars("spatial_ref", errors="ignore")
     site = xr.Dataset(layers)
+    _check_values(site, folder)
     site = site.rio.write_crs(grid.crs).rio.write_transform(grid.transform)
     site.attrs.update(name=meta.get("name", folder.name), title=meta.get("title", ""),
                       resolution_m=grid.resolution_m, districts=json.dumps(meta.get("districts", [])),
                       provenance=json.dumps(meta.get("provenance", {})))
     return site
+
+
+def _check_values(site: xr.Dataset, folder: Path) -> None:
+    """Refuse holes: every cell of the study area needs a land-cover class and a finite value in every layer."""
+    domain = site["domain"].values == 1
+    for name, layer in LAYERS.items():
+        values = site[name].values[domain]
+        bad = values == layer.nodata
+        if values.dtype.kind == "f":
+            bad |= ~np.isfinite(values)
+        if bad.any():
+            raise InputError(folder / f"{name}.tif", name, f"{int(bad.sum())} cells inside the study area are NaN or "
+                             f"nodata; expected a value everywhere the domain layer is 1 (fill or mask them)")
 
 
 def resample_site(site: xr.Dataset, resolution_m: float, source: str = "site") -> xr.Dataset:

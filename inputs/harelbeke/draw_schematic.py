@@ -169,7 +169,7 @@ def houses_along_block(block_box, angle, origin, kind):
     """Building footprints along the two long sides of a block, in the block's frame."""
     (b, w, h, (x0, y0)) = block_box
     cx, cy = origin
-    out, paving, gardens = [], [], []
+    out, paving = [], []
     if kind == "centre":
         depth, lot, setback, heights, gap_p = 13.0, (6.0, 9.0), 0.0, (8.0, 14.0), 0.0
     else:

@@ -1,0 +1,47 @@
+"""The heatsim command on good input: outputs exist, are maps, and never overwrite."""
+
+import numpy as np
+from matplotlib.image import imread
+
+from heatsim.cli import main
+from heatsim.maps import SHOWABLE
+from heatsim.paths import scenarios_dir
+
+
+def test_scenario_check_all_passes_and_reports_changes(capsys):
+    assert main(["scenario", "check", "--all", "--resolution", "5"]) == 0
+    out = capsys.readouterr().out
+    for name in ("baseline", "vergroening-marktplein", "openleggen-gaverbeek", "ontharding", "combined"):
+        assert f"ok {name}:" in out
+    assert "paving -> grass" in out and "culvert cells along the reach are replaced" in out
+
+
+def test_scenario_list_names_every_bundled_file(capsys):
+    assert main(["scenario", "list"]) == 0
+    out = capsys.readouterr().out
+    assert len(out.strip().splitlines()) == len(list(scenarios_dir().glob("*.yaml")))
+
+
+def test_site_build_prints_class_areas(capsys):
+    assert main(["site", "build", "--resolution", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "study area 29." in out and "Building roof" in out
+
+
+def test_site_show_writes_a_map_and_never_overwrites(tmp_path, capsys):
+    target = tmp_path / "site.png"
+    assert main(["site", "show", "--resolution", "50", "--out", str(target)]) == 0
+    assert main(["site", "show", "--resolution", "50", "--out", str(target)]) == 0
+    assert target.is_file() and (tmp_path / "site-2.png").is_file()
+    image = imread(target)
+    assert image.shape[0] > 1000 and image.shape[1] > 800
+    assert np.unique(image.reshape(-1, image.shape[-1]), axis=0).shape[0] > 20  # a map, not a blank page
+    assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_site_show_of_a_scenario_and_all_layers(tmp_path, capsys):
+    code = main(["site", "show", "--scenario", str(scenarios_dir() / "ontharding.yaml"), "--layer", "all",
+                 "--resolution", "50", "--out", str(tmp_path / "x.png")])
+    assert code == 0
+    names = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert len(names) == len(SHOWABLE) and all("ontharding" in n for n in names)
