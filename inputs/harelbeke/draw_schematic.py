@@ -304,8 +304,8 @@ def gen_farmland():
     for cell in cells.geoms:
         cell = cell.intersection(FRAME)
         cls = classes[RNG.integers(len(classes))]
-        lc.append(dict(geometry=cell.buffer(-3), cls=cls, priority=10, kind="field", name=""))
-        lc.append(dict(geometry=cell.exterior.buffer(3), cls="grass", priority=9, kind="field edge", name=""))
+        lc.append(dict(geometry=cell.buffer(-3, join_style="mitre"), cls=cls, priority=10, kind="field", name=""))
+        lc.append(dict(geometry=cell.exterior.buffer(3, quad_segs=1), cls="grass", priority=9, kind="field edge", name=""))
         if RNG.random() < 0.12:  # a farm: house and barns
             c = cell.representative_point()
             bld.append(dict(geometry=box(c.x, c.y, c.x + 14, c.y + 10), height_m=7.0, kind="farmhouse", zone=""))
@@ -313,6 +313,44 @@ def gen_farmland():
             lc.append(dict(geometry=box(c.x - 5, c.y - 15, c.x + 65, c.y + 17), cls="paving", priority=15,
                            kind="farmyard", name=""))
     return lc, bld
+
+
+def gen_ribbons():
+    """Ribbon development (lintbebouwing): houses with gardens along the roads between the
+    villages, typical of the Flemish countryside."""
+    lc, bld, trees = [], [], []
+    towns = unary_union([z[2] for z in ZONES] + [poly for _, poly in INDUSTRIAL]).buffer(20)
+    lines = [line for line, _ in ROADS.values()] + LOCAL_ROADS
+    widths = [w for _, w in ROADS.values()] + [7.0] * len(LOCAL_ROADS)
+    for line, width in zip(lines, widths):
+        for side in (-1, 1):
+            d = RNG.uniform(0, 20)
+            while d < line.length:
+                if RNG.random() < 0.45:
+                    p0 = line.interpolate(d)
+                    p1 = line.interpolate(min(d + 1.0, line.length))
+                    ux, uy = p1.x - p0.x, p1.y - p0.y
+                    norm = np.hypot(ux, uy) or 1.0
+                    ux, uy = ux / norm, uy / norm
+                    nx, ny = -uy * side, ux * side
+                    off = width / 2 + 7.0
+                    cx, cy = p0.x + nx * (off + 5), p0.y + ny * (off + 5)
+                    house = shapely.affinity.rotate(box(cx - 5, cy - 5, cx + 5, cy + 5),
+                                                    np.degrees(np.arctan2(uy, ux)), origin=(cx, cy))
+                    if not towns.contains(house):
+                        bld.append(dict(geometry=house, height_m=float(np.round(RNG.uniform(6, 9), 1)),
+                                        kind="house", zone="ribbon"))
+                        gx, gy = p0.x + nx * (off + 20), p0.y + ny * (off + 20)
+                        lc.append(dict(geometry=Point(gx, gy).buffer(16, 2), cls="grass", priority=18,
+                                       kind="garden", name="ribbon"))
+                        lc.append(dict(geometry=LineString([(p0.x + nx * (width / 2), p0.y + ny * (width / 2)),
+                                                            (cx, cy)]).buffer(1.5), cls="paving", priority=19,
+                                       kind="drive", name="ribbon"))
+                        if RNG.random() < 0.6:
+                            trees.append(dict(geometry=Point(gx, gy).buffer(RNG.uniform(3, 5), 3), canopy=1.0,
+                                              height_m=float(np.round(RNG.uniform(7, 14), 1)), kind="garden tree"))
+                d += RNG.uniform(18, 28)
+    return lc, bld, trees
 
 
 def gen_green():
@@ -435,6 +473,7 @@ def main():
     lc_centre, bld_centre, squares = gen_centre_features()
     lc_farm, bld_farm = gen_farmland()
     lc_green, trees_green = gen_green()
+    lc_ribbon, bld_ribbon, trees_ribbon = gen_ribbons()
     lc_water, streams = gen_water()
     lc_roads = gen_roads()
     culvert_route = shapely.ops.substring(GAVERBEEK, GAVERBEEK.length * GAVERBEEK_CULVERT_FROM, GAVERBEEK.length)
@@ -447,7 +486,7 @@ def main():
                                   + [r["geometry"] for r in lc_centre if r["kind"] in ("square", "parking")])
     green_open = unary_union([g for _, c, g in GREEN])
     buildings = []
-    for b in bld_zones + bld_ind + bld_centre + bld_farm:
+    for b in bld_zones + bld_ind + bld_centre + bld_farm + bld_ribbon:
         g = b["geometry"]
         if b["kind"] not in ("church", "school", "terraced") or b.get("zone") != "Centrum":
             g = g.difference(water_and_roads.buffer(1.0))
@@ -461,8 +500,8 @@ def main():
     lc_ind.append(dict(geometry=BOMARBRE_COREX, cls="paving", priority=62, kind="brownfield", name="Site Bomarbre-Corex"))
     for i, hall in enumerate([box(76080, 172700, 76200, 172800), box(76230, 172730, 76360, 172860)]):
         buildings.append(dict(geometry=hall, height_m=10.0, kind="derelict hall", zone="Site Bomarbre-Corex"))
-    trees = [t for t in trees_zones + trees_green if not t["geometry"].intersects(water_and_roads) or t["kind"].startswith("street")]
-    landcover = lc_farm + lc_zones + lc_ind + lc_centre + lc_green + lc_roads + lc_water
+    trees = [t for t in trees_zones + trees_green + trees_ribbon if not t["geometry"].intersects(water_and_roads) or t["kind"].startswith("street")]
+    landcover = lc_farm + lc_ribbon + lc_zones + lc_ind + lc_centre + lc_green + lc_roads + lc_water
     landcover = [dict(r, **{"class": r.pop("cls")}) for r in landcover]
     write(OUT / "boundary.geojson", [dict(geometry=BOUNDARY, name="Harelbeke", nis="34013",
                                           source="../shared/data/leiedal-municipalities.geojson (AGIV reference file, generalised)")],
