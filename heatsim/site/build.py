@@ -23,6 +23,7 @@ import numpy as np
 import shapely
 import xarray as xr
 from rasterio import features as rio_features
+from scipy import ndimage
 from shapely.geometry import LineString
 
 from heatsim import __version__
@@ -31,7 +32,7 @@ from heatsim.grid import Grid
 from heatsim.landcover import default_table
 from heatsim.site import terrain
 from heatsim.site.layers import LAYERS
-from heatsim.site.store import SITE_JSON, SITE_TOML, read_site_folder, write_site_folder
+from heatsim.site.store import SITE_JSON, SITE_TOML, write_site_folder
 from heatsim.vectors import read_geojson
 
 BUILDER_VERSION = "1"  # bump when the rasterisation rules change
@@ -178,8 +179,6 @@ def build_schematic_site(folder: Path, definition: dict, resolution_m: float, pr
     # districts are a partition of the municipality: fill boundary cells the partition missed
     gap = (domain == 1) & (district == 0)
     if gap.any():
-        from scipy import ndimage
-
         idx = ndimage.distance_transform_edt(district == 0, return_distances=False, return_indices=True)
         district[gap] = district[idx[0][gap], idx[1][gap]]
     district[domain == 0] = 0
@@ -198,8 +197,6 @@ def build_schematic_site(folder: Path, definition: dict, resolution_m: float, pr
     dtm = terrain.schematic_dtm(grid, river_line, side, tp)
     for f, m in small_stream_masks:
         terrain.carve_stream(dtm, m, grid, f.geometry, float(f.properties.get("depth_m", 1.0)))
-    from scipy import ndimage
-
     big_water = water & ~np.logical_or.reduce([m for _, m in small_stream_masks] or [np.zeros(grid.shape, bool)])
     labels, n = ndimage.label(big_water)
     river_cells = _burn([(river_line.buffer(float(rivers[0].properties.get("width_m", 50)) / 2 + grid.resolution_m), 1)],
@@ -228,6 +225,3 @@ def build_schematic_site(folder: Path, definition: dict, resolution_m: float, pr
     )
     return site
 
-
-def load_built(folder: Path, definition: dict, resolution_m: float | None = None) -> xr.Dataset:
-    return read_site_folder(ensure_built(folder, definition, resolution_m))

@@ -83,10 +83,17 @@ def schematic_dtm(grid: Grid, river: LineString, side_streams: list[LineString],
     by = np.arange(y1 + base_res, y0 - 2 * base_res, -base_res)
     BX, BY = np.meshgrid(bx, by)
     base = regional_surface(BX, BY, river, side_streams, params)
+    # separable bilinear interpolation, in row blocks: no full-size index grids at 1 m
     cols = (grid.x - bx[0]) / base_res
+    along_x = np.stack([np.interp(cols, np.arange(bx.size), row) for row in base])
     rows = (by[0] - grid.y) / base_res
-    R, C = np.meshgrid(rows, cols, indexing="ij")
-    return ndimage.map_coordinates(base, [R, C], order=1, mode="nearest").astype(np.float64)
+    r0 = np.clip(np.floor(rows).astype(int), 0, by.size - 2)
+    w = (rows - r0)[:, None]
+    out = np.empty(grid.shape, dtype=np.float64)
+    for start in range(0, grid.ny, 1024):
+        sl = slice(start, start + 1024)
+        out[sl] = along_x[r0[sl]] * (1.0 - w[sl]) + along_x[r0[sl] + 1] * w[sl]
+    return out
 
 
 def carve_stream(dtm: np.ndarray, mask: np.ndarray, grid: Grid, line: LineString, depth_m: float,
