@@ -30,6 +30,18 @@ SITE_ARG = typer.Argument("harelbeke", help="A bundled site name or a site folde
 RESOLUTION = typer.Option(None, "--resolution", "-r", help="Cell size in m (default: the site's own, 5 m for Harelbeke).")
 
 
+def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    try:
+        box = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4 or not (box[0] < box[2] and box[1] < box[3]):
+        raise InputError("--bbox", "bbox", f"expected four numbers x_min,y_min,x_max,y_max with min < max, got {text!r}")
+    return box
+
+
 def _progress(status):
     return lambda msg: status.update(f"[bold]building site:[/] {msg}")
 
@@ -75,13 +87,7 @@ def site_import(
     """Build a site from real rasters, reprojected and resampled to one grid."""
     from heatsim.site.importer import import_site
 
-    box = None
-    if bbox is not None:
-        try:
-            box = tuple(float(v) for v in bbox.split(","))
-            assert len(box) == 4
-        except (ValueError, AssertionError):
-            raise InputError("--bbox", "bbox", f"expected four numbers x_min,y_min,x_max,y_max, got {bbox!r}") from None
+    box = _parse_bbox(bbox)
     with err.status("importing site") as status:
         folder = import_site(landcover=landcover, dtm=dtm, out=out_dir, legend=legend, mapping_csv=mapping,
                              building_height=building_height, dsm=dsm, bbox=box, resolution_m=resolution, crs=crs,
@@ -97,10 +103,13 @@ def site_show(
     layer: str = typer.Option("landcover", help="landcover, elevation, building_height, tree_height, canopy, "
                               "impervious, soil, stream, culvert, district, or 'all'."),
     resolution: Optional[float] = RESOLUTION,
+    bbox: Optional[str] = typer.Option(None, help="x_min,y_min,x_max,y_max [m] to zoom to (default: the whole "
+                                       "site, or the changed area of a scenario)."),
+    whole: bool = typer.Option(False, "--whole", help="With --scenario: draw the whole site, not the changed area."),
     out_file: Optional[Path] = typer.Option(None, "--out", help="PNG to write (default: results/maps/...)."),
 ):
     """Draw a site's layers (or a scenario's changed site) as a PNG map."""
-    from heatsim.maps import SHOWABLE, site_map
+    from heatsim.maps import SHOWABLE, changed_bounds, crop, site_map
     from heatsim.paths import new_path, results_dir, write_atomically
     from heatsim.scenario import apply_scenario, load_scenario
     from heatsim.site.store import load_site
@@ -118,6 +127,13 @@ def site_show(
         ds = load_site(site, resolution, progress=_progress(status))
         if sc is not None:
             ds, _, changed = apply_scenario(ds, sc)
+    box = _parse_bbox(bbox)
+    if box is None and changed is not None and changed.any() and not whole:
+        box = changed_bounds(ds, changed)
+    if box is not None:
+        ds, changed = crop(ds, box, changed)
+        if ds.sizes["x"] == 0 or ds.sizes["y"] == 0:
+            raise InputError("--bbox", "bbox", f"{bbox} does not overlap the site")
     tag = f"{ds.attrs['name']}" + (f"-{sc.name}" if sc else "") + f"-{ds.attrs['resolution_m']:g}m"
     for name in layers:
         target = out_file if (out_file and len(layers) == 1) else (

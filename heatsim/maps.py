@@ -5,6 +5,7 @@ north arrow and Lambert 72 coordinates in km, and a provenance line."""
 from __future__ import annotations
 
 import json
+import textwrap
 
 import matplotlib
 
@@ -14,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from heatsim import __version__  # noqa: E402
@@ -115,6 +117,26 @@ def draw_layer(ax, site: xr.Dataset, layer: str, table: LandCoverTable) -> None:
         ax.legend(handles=handles, loc="upper left", fontsize=7, title=label, title_fontsize=8, framealpha=0.85)
 
 
+def crop(site: xr.Dataset, bounds: tuple[float, float, float, float], changed: np.ndarray | None = None):
+    """The part of ``site`` (and of ``changed``) inside ``bounds`` (x_min, y_min, x_max, y_max) [m]."""
+    x0, y0, x1, y1 = bounds
+    xs = (site.x.values >= x0) & (site.x.values <= x1)
+    ys = (site.y.values >= y0) & (site.y.values <= y1)
+    part = site.isel(x=np.flatnonzero(xs), y=np.flatnonzero(ys))
+    return part, (None if changed is None else changed[np.ix_(ys, xs)])
+
+
+def changed_bounds(site: xr.Dataset, changed: np.ndarray, margin_m: float = 300.0,
+                   min_size_m: float = 1000.0) -> tuple[float, float, float, float]:
+    """A box around the changed cells, with a margin, at least ``min_size_m`` wide and high."""
+    rows, cols = np.nonzero(changed)
+    x, y = site.x.values, site.y.values
+    cx, cy = (x[cols].min() + x[cols].max()) / 2, (y[rows].min() + y[rows].max()) / 2
+    half_w = max((x[cols].max() - x[cols].min()) / 2 + margin_m, min_size_m / 2)
+    half_h = max((y[rows].max() - y[rows].min()) / 2 + margin_m, min_size_m / 2)
+    return (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+
+
 def site_map(site: xr.Dataset, path, layer: str = "landcover", title: str | None = None,
              changed: np.ndarray | None = None, table: LandCoverTable | None = None, dpi: int = 150) -> None:
     """Draw one layer of ``site`` to a PNG at ``path``.
@@ -135,7 +157,13 @@ def site_map(site: xr.Dataset, path, layer: str = "landcover", title: str | None
         _outline_districts(ax, site, grid)
     if changed is not None and changed.any():
         ax.contour(grid.x, grid.y, changed.astype(float), levels=[0.5], colors="magenta", linewidths=1.2)
-        ax.plot([], [], color="magenta", label="changed by the scenario")
+        outline = Line2D([], [], color="magenta", label="changed by the scenario")
+        legend = ax.get_legend()
+        if legend is not None:
+            ax.legend(handles=[*legend.legend_handles, outline], loc="upper left", fontsize=7,
+                      title=legend.get_title().get_text(), title_fontsize=8, framealpha=0.85)
+        else:
+            ax.legend(handles=[outline], loc="upper left", fontsize=7, framealpha=0.85)
     ax.set_xlabel("x, Belgian Lambert 72 (EPSG:31370) [km]")
     ax.set_ylabel("y [km]")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:g}"))
@@ -146,7 +174,8 @@ def site_map(site: xr.Dataset, path, layer: str = "landcover", title: str | None
     add_north_arrow(ax, grid)
     provenance = json.loads(site.attrs.get("provenance", "{}"))
     kind = "schematic site: not surveyed data" if provenance.get("kind") == "schematic" else "imported rasters"
-    ax.set_title(title or f"{site.attrs.get('title') or site.attrs.get('name', 'site')}: {layer}", fontsize=11)
+    title = title or f"{site.attrs.get('title') or site.attrs.get('name', 'site')}: {layer}"
+    ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=10)
     fig.text(0.01, 0.005, f"{site.attrs.get('name', '')}, {grid.resolution_m:g} m cells, {kind}; "
              f"boundary: AGIV reference file via Datafable (generalised); heatsim {__version__}", fontsize=6.5,
              color="0.3")

@@ -98,6 +98,8 @@ CASES = {
     "unknown site": (lambda tmp_path, write: ["site", "show", "atlantis"], ("atlantis", "site: no site.toml")),
     "resolution not dividing the extent": (lambda tmp_path, write: ["site", "build", "--resolution", "7"],
                                            ("site.toml", "resolution: 7.0 m does not divide")),
+    "malformed bbox": (lambda tmp_path, write: ["site", "show", "--bbox", "75000,172000,74000"],
+                       ("--bbox", "bbox: expected four numbers")),
     "unknown layer": (lambda tmp_path, write: ["site", "show", "--layer", "colour"], ("--layer", "unknown layer 'colour'")),
     "raster layer in another CRS": (layer_with_other_crs, ("canopy.tif", "differs from the site's other layers")),
     "raster layer with NaNs": (layer_with_nan, ("elevation.tif", "elevation: 1 cells inside the study area are NaN")),

@@ -45,3 +45,21 @@ def test_site_show_of_a_scenario_and_all_layers(tmp_path, capsys):
     assert code == 0
     names = sorted(p.name for p in tmp_path.glob("*.png"))
     assert len(names) == len(SHOWABLE) and all("ontharding" in n for n in names)
+
+
+def test_scenario_map_zooms_to_the_changed_area(tmp_path, capsys):
+    from heatsim.maps import changed_bounds
+    from heatsim.scenario import apply_scenario, load_scenario
+    from heatsim.site.store import load_site
+
+    scenario = load_scenario(scenarios_dir() / "vergroening-marktplein.yaml")
+    site = load_site("harelbeke", 10.0)
+    _, _, changed = apply_scenario(site, scenario)
+    x0, y0, x1, y1 = changed_bounds(site, changed)
+    rows, cols = np.nonzero(changed)
+    assert x0 < site.x.values[cols].min() and x1 > site.x.values[cols].max()
+    assert y0 < site.y.values[rows].min() and y1 > site.y.values[rows].max()
+    assert (x1 - x0) >= 1000 and (x1 - x0) < 2000  # the Markt and its surroundings, not the town
+    assert main(["site", "show", "--scenario", str(scenarios_dir() / "vergroening-marktplein.yaml"),
+                 "--resolution", "10", "--out", str(tmp_path / "m.png")]) == 0
+    assert (tmp_path / "m.png").is_file()

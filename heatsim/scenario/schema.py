@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from heatsim.landcover import default_table
 from heatsim.presets import HEAT_PRESETS, STORM_PRESETS
@@ -139,28 +139,22 @@ Intervention = Annotated[Union[Depave, PermeablePaving, GreenRoof, PlantTrees, O
 INTERVENTION_KINDS = ("depave", "permeable-paving", "green-roof", "plant-trees", "open-stream", "water", "set-class")
 
 
-class StormWeather(Strict):
-    preset: str
+def _preset_in(registry: dict[str, str], kind: str):
+    def check(name: str) -> str:
+        if name not in registry:
+            raise ValueError(f"unknown {kind} preset {name!r}; expected one of {', '.join(registry)}")
+        return name
+    return AfterValidator(check)
 
-    @field_validator("preset")
-    @classmethod
-    def _known(cls, v):
-        if v not in STORM_PRESETS:
-            raise ValueError(f"unknown storm preset {v!r}; expected one of {', '.join(STORM_PRESETS)}")
-        return v
+
+class StormWeather(Strict):
+    preset: Annotated[str, _preset_in(STORM_PRESETS, "storm")]
 
 
 class HeatWeather(Strict):
-    preset: str
+    preset: Annotated[str, _preset_in(HEAT_PRESETS, "heat")]
     days: int = Field(1, ge=1, le=3, description="simulated hot days after the spin-up")
     spinup_days: int = Field(1, ge=0, le=2, description="days simulated first and discarded")
-
-    @field_validator("preset")
-    @classmethod
-    def _known(cls, v):
-        if v not in HEAT_PRESETS:
-            raise ValueError(f"unknown heat preset {v!r}; expected one of {', '.join(HEAT_PRESETS)}")
-        return v
 
 
 class Weather(Strict):

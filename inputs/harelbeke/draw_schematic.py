@@ -114,7 +114,7 @@ CENTRE = Point(MX, MY + 40).buffer(480).intersection(SOUTH_OF_LEIE.buffer(-35))
 ZONES = [  # (name, kind, polygon, street orientation [deg], street spacing [m])
     ("Centrum", "centre", CENTRE, 12, 75),
     ("Harelbeke residential", "residential",
-     Point(MX + 100, MY - 350).buffer(1350).intersection(SOUTH_OF_LEIE.buffer(-35)).difference(CENTRE.buffer(5)), 20, 90),
+     Point(MX + 100, MY - 350).buffer(1350).intersection(SOUTH_OF_LEIE.buffer(-35)).difference(CENTRE), 20, 90),
     ("Stasegem", "residential", Point(*PLACES["Stasegem"]).buffer(650), -15, 90),
     ("Bavikhove", "residential", Point(*PLACES["Bavikhove"]).buffer(550).intersection(NORTH_OF_LEIE), 5, 90),
     ("Hulste", "residential", Point(*PLACES["Hulste"]).buffer(450), 30, 90),
