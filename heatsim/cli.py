@@ -23,8 +23,9 @@ scenario_app = typer.Typer(no_args_is_help=True, help="Check and list scenario f
 app.add_typer(site_app, name="site")
 app.add_typer(scenario_app, name="scenario")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# markup off: scenario titles, paths and messages may contain brackets
+out = Console(soft_wrap=True, markup=False, highlight=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
 
 SITE_ARG = typer.Argument("harelbeke", help="A bundled site name or a site folder (with site.toml).")
 RESOLUTION = typer.Option(None, "--resolution", "-r", help="Cell size in m (default: the site's own, 5 m for Harelbeke).")
@@ -43,7 +44,7 @@ def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 
 def _progress(status):
-    return lambda msg: status.update(f"[bold]building site:[/] {msg}")
+    return lambda msg: status.update(f"building site: {msg}")
 
 
 @site_app.command("build")
@@ -63,8 +64,8 @@ def site_build(site: str = SITE_ARG, resolution: Optional[float] = RESOLUTION,
     from heatsim.reports import site_summary_lines
 
     for line in site_summary_lines(read_site_folder(built)):
-        out.print(line, highlight=False)
-    out.print(f"rasters: {built}", highlight=False)
+        out.print(line)
+    out.print(f"rasters: {built}")
 
 
 @site_app.command("import")
@@ -92,13 +93,14 @@ def site_import(
         folder = import_site(landcover=landcover, dtm=dtm, out=out_dir, legend=legend, mapping_csv=mapping,
                              building_height=building_height, dsm=dsm, bbox=box, resolution_m=resolution, crs=crs,
                              soil_texture=soil_texture, districts=districts, district_field=district_field, name=name,
-                             progress=lambda m: status.update(f"[bold]importing:[/] {m}"))
-    out.print(f"site written to {folder}", highlight=False)
+                             progress=lambda m: status.update(f"importing: {m}"))
+    out.print(f"site written to {folder}")
 
 
 @site_app.command("show")
 def site_show(
-    site: str = SITE_ARG,
+    site: Optional[str] = typer.Argument(None, help="A bundled site name or a site folder (default: harelbeke, "
+                                        "or the scenario's site)."),
     scenario: Optional[Path] = typer.Option(None, help="Draw the site as this scenario changes it."),
     layer: str = typer.Option("landcover", help="landcover, elevation, building_height, tree_height, canopy, "
                               "impervious, soil, stream, culvert, district, or 'all'."),
@@ -112,17 +114,24 @@ def site_show(
     from heatsim.maps import SHOWABLE, changed_bounds, crop, site_map
     from heatsim.paths import new_path, results_dir, write_atomically
     from heatsim.scenario import apply_scenario, load_scenario
-    from heatsim.site.store import load_site
+    from heatsim.site.store import load_site, resolve_site
 
     layers = SHOWABLE if layer == "all" else [layer]
     for name in layers:
         if name not in SHOWABLE:
             raise InputError("--layer", "layer", f"unknown layer {name!r}; expected one of {', '.join(SHOWABLE)} or all")
+    if out_file is not None and (out_file.suffix.lower() != ".png" or out_file.is_dir()):
+        raise InputError("--out", "out", f"expected a file name ending in .png, got {str(out_file)!r}")
     changed, sc = None, None
     if scenario is not None:
         sc = load_scenario(scenario)
+        if site is not None and resolve_site(site) != resolve_site(sc.site):
+            raise InputError(scenario, "site", f"the scenario is on site {sc.site!r}, not {site!r}; "
+                             "leave out the SITE argument to draw the scenario")
         site = sc.site
-        resolution = resolution or sc.resolution_m
+        if resolution is None:
+            resolution = sc.resolution_m
+    site = site or "harelbeke"
     with err.status("loading site") as status:
         ds = load_site(site, resolution, progress=_progress(status))
         if sc is not None:
@@ -132,8 +141,9 @@ def site_show(
         box = changed_bounds(ds, changed)
     if box is not None:
         ds, changed = crop(ds, box, changed)
-        if ds.sizes["x"] == 0 or ds.sizes["y"] == 0:
-            raise InputError("--bbox", "bbox", f"{bbox} does not overlap the site")
+        if ds.sizes["x"] < 2 or ds.sizes["y"] < 2:
+            raise InputError("--bbox", "bbox", f"{bbox} holds fewer than 2 x 2 cell centres of the site; "
+                             "give a larger box inside the site, or a finer --resolution")
     tag = f"{ds.attrs['name']}" + (f"-{sc.name}" if sc else "") + f"-{ds.attrs['resolution_m']:g}m"
     for name in layers:
         target = out_file if (out_file and len(layers) == 1) else (
@@ -141,7 +151,7 @@ def site_show(
         target = new_path(target)
         title = f"{ds.attrs.get('title') or ds.attrs['name']}" + (f" - scenario {sc.title}" if sc else "") + f": {name}"
         write_atomically(target, lambda p: site_map(ds, p, layer=name, title=title, changed=changed))
-        out.print(f"map written: {target}", highlight=False)
+        out.print(f"map written: {target}")
 
 
 @scenario_app.command("check")
@@ -159,9 +169,10 @@ def scenario_check(
         paths += sorted(scenarios_dir().glob("*.yaml"))
     if not paths:
         raise InputError("heatsim scenario check", "FILES", "name one or more scenario files, or use --all")
-    failures = check_scenarios(paths, resolution, out.print, lambda e: err.print(f"[red]error:[/] {e}", highlight=False))
+    failures = check_scenarios(paths, resolution, out.print, lambda e: err.print(f"error: {e}", style="red"))
     if failures:
-        err.print(f"{failures} of {len(paths)} scenario files failed the check", highlight=False)
+        if len(paths) > 1:
+            err.print(f"{failures} of {len(paths)} scenario files failed the check")
         raise typer.Exit(2)
 
 
@@ -173,7 +184,7 @@ def scenario_list():
 
     for path in sorted(scenarios_dir().glob("*.yaml")):
         spec = read_scenario_file(path)
-        out.print(f"{spec.name:32s} {spec.title}", highlight=False)
+        out.print(f"{spec.name:32s} {spec.title}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = app(args=argv, prog_name="heatsim", standalone_mode=False)
     except InputError as exc:
-        err.print(f"[red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
+        err.print(f"error: {exc.one_line()}", style="red")
         return 2
     except click.exceptions.Exit as exc:
         return exc.exit_code

@@ -34,3 +34,32 @@ class InputError(Exception):
         if self.field:
             where = f"{where}: {self.field}"
         return f"{where}: {self.problem}"
+
+
+_TYPE_NAMES = {"str", "int", "float", "bool", "list", "dict"}
+
+
+def from_validation_error(exc, source: str | Path, skip: tuple[str, ...] = ()) -> InputError:
+    """The first problem of a pydantic ``ValidationError`` as an :class:`InputError`.
+
+    ``skip`` names location parts that are not keys of the file (e.g. the tags of a
+    discriminated union); union member type names are left out too.
+    """
+    errors = exc.errors()
+    err = errors[0]
+    path = ""
+    for part in err["loc"]:
+        if isinstance(part, str) and (part in skip or part.split("[")[0] in _TYPE_NAMES):
+            continue
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (not part of the format)"
+    elif err["type"] == "union_tag_invalid":
+        key = err["ctx"]["discriminator"].strip("'")
+        path += f".{key}"
+        msg = f"unknown {key} {err['ctx']['tag']!r}; expected one of {err['ctx']['expected_tags']}"
+    elif err["type"] == "missing":
+        msg = "missing required key"
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return InputError(source, path or None, msg + more)

@@ -44,9 +44,12 @@ class Grid:
         The extent must be a whole number of cells, so that every resolution
         that divides it gives grids with the same outer edge.
         """
-        if not resolution_m > 0:
-            raise InputError(source, "resolution", f"expected a cell size > 0 m, got {resolution_m}")
+        if not (math.isfinite(resolution_m) and resolution_m > 0):
+            raise InputError(source, "resolution", f"expected a finite cell size > 0 m, got {resolution_m}")
         x_min, y_min, x_max, y_max = bounds
+        if resolution_m > min(x_max - x_min, y_max - y_min):
+            raise InputError(source, "resolution", f"{resolution_m:g} m is larger than the site "
+                             f"({x_max - x_min:g} m x {y_max - y_min:g} m)")
         nx = (x_max - x_min) / resolution_m
         ny = (y_max - y_min) / resolution_m
         if abs(nx - round(nx)) > 1e-6 or abs(ny - round(ny)) > 1e-6:
@@ -110,6 +113,9 @@ class Grid:
                 and all(math.isclose(a, b, abs_tol=1e-6) for a, b in zip(self.bounds, other.bounds)))
 
 
+WEB_MERCATOR = (3857, 3785, 900913)
+
+
 def check_projected(crs, source: str) -> None:
     """Refuse a geographic CRS: cell sizes in degrees are not metres."""
     try:
@@ -118,3 +124,6 @@ def check_projected(crs, source: str) -> None:
         raise InputError(source, "crs", f"not a recognisable CRS: {crs!r}") from exc
     if not parsed.is_projected:
         raise InputError(source, "crs", f"{parsed.to_string()} is geographic; expected a projected CRS in metres such as EPSG:31370")
+    if parsed.to_epsg() in WEB_MERCATOR:
+        raise InputError(source, "crs", f"{parsed.to_string()} (Web Mercator) stretches lengths by 1/cos(latitude), "
+                         "x1.6 in Flanders; expected a survey projection such as EPSG:31370 or EPSG:3812")

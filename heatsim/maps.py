@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import matplotlib
 
@@ -173,12 +174,16 @@ def site_map(site: xr.Dataset, path, layer: str = "landcover", title: str | None
     add_scale_bar(ax, grid)
     add_north_arrow(ax, grid)
     provenance = json.loads(site.attrs.get("provenance", "{}"))
-    kind = "schematic site: not surveyed data" if provenance.get("kind") == "schematic" else "imported rasters"
+    if provenance.get("kind") == "schematic":
+        kind = ("schematic site: not surveyed data; boundary: AGIV reference file via Datafable (generalised)"
+                if site.attrs.get("name") == "harelbeke" else "schematic site: not surveyed data")
+    else:
+        files = [Path(v["path"]).name for v in provenance.get("inputs", {}).values() if isinstance(v, dict) and "path" in v]
+        kind = "imported rasters" + (f": {', '.join(files)}" if files else "")
     title = title or f"{site.attrs.get('title') or site.attrs.get('name', 'site')}: {layer}"
     ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=10)
     fig.text(0.01, 0.005, f"{site.attrs.get('name', '')}, {grid.resolution_m:g} m cells, {kind}; "
-             f"boundary: AGIV reference file via Datafable (generalised); heatsim {__version__}", fontsize=6.5,
-             color="0.3")
+             f"heatsim {__version__}", fontsize=6.5, color="0.3")
     fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
+    fig.savefig(path, dpi=dpi, format="png")
     plt.close(fig)

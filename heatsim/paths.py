@@ -37,6 +37,12 @@ def new_path(path: Path) -> Path:
     return candidate
 
 
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: Path, write) -> Path:
     """Call ``write(tmp_path)`` then rename the finished file to ``path``.
 
@@ -47,6 +53,7 @@ def write_atomically(path: Path, write) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; results are for others to read
     try:
         write(Path(tmp))
         os.replace(tmp, path)

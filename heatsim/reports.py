@@ -45,7 +45,7 @@ def check_scenarios(paths: list[Path], resolution_m: float | None, say: Callable
     for path in paths:
         try:
             scenario = load_scenario(path)
-            res = resolution_m or scenario.resolution_m
+            res = scenario.resolution_m if resolution_m is None else resolution_m
             key = (scenario.site, res)
             if key not in sites:
                 sites[key] = load_site(scenario.site, res)
@@ -56,14 +56,16 @@ def check_scenarios(paths: list[Path], resolution_m: float | None, say: Callable
             continue
         site = sites[key]
         grid = Grid.of(site)
-        inherits = " <- ".join(scenario.bases)
+        lineage = []
+        if scenario.bases:
+            lineage.append("inherits from " + " <- ".join(scenario.bases))
         if scenario.includes:
-            inherits += ("; " if inherits else "") + "includes " + ", ".join(scenario.includes)
+            lineage.append("includes " + ", ".join(scenario.includes))
         weather = ", then ".join(f"{k} {v.preset}" for k, v in (("storm", scenario.weather.storm),
                                                                  ("heat", scenario.weather.heat)) if v)
-        say(f"[green]ok[/] {scenario.name}: {scenario.title}")
+        say(f"ok {scenario.name}: {scenario.title}")
         say(f"    site {site.attrs['name']} at {grid.resolution_m:g} m; weather: {weather or 'none'}"
-            + (f"; inherits from {inherits}" if inherits else ""))
+            + "".join(f"; {part}" for part in lineage))
         if scenario.parameters:
             say(f"    parameter overrides: {json.dumps(scenario.parameters)}")
         for report in reports:

@@ -9,6 +9,7 @@ longitude/latitude is refused rather than guessed.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,9 +52,12 @@ def parse_geojson(data: dict, source: str, target_crs: str, field_name: str = "g
     crs = geojson_crs(data, source, default_crs)
     kind = data["type"]
     if kind == "FeatureCollection":
-        raw = [(f.get("geometry"), f.get("properties") or {}) for f in data.get("features", [])]
+        feats = data.get("features")
+        if not isinstance(feats, list) or not all(isinstance(f, dict) for f in feats):
+            raise InputError(source, f"{field_name}.features", "expected a list of GeoJSON Feature objects")
+        raw = [(f.get("geometry"), f.get("properties")) for f in feats]
     elif kind == "Feature":
-        raw = [(data.get("geometry"), data.get("properties") or {})]
+        raw = [(data.get("geometry"), data.get("properties"))]
     else:
         raw = [(data, {})]
     features = []
@@ -61,13 +65,20 @@ def parse_geojson(data: dict, source: str, target_crs: str, field_name: str = "g
         where = f"{field_name}[{i}]" if len(raw) > 1 else field_name
         if geom is None:
             raise InputError(source, where, "feature without a geometry")
+        if props is not None and not isinstance(props, dict):
+            raise InputError(source, f"{where}.properties", f"expected an object, got {type(props).__name__}")
         try:
-            g = shape(geom)
-        except Exception as exc:
-            raise InputError(source, where, f"not a valid GeoJSON geometry ({exc})") from None
+            with warnings.catch_warnings():  # NaN coordinates: refused below with a clear message
+                warnings.simplefilter("ignore", RuntimeWarning)
+                g = shape(geom)
+            coords = shapely.get_coordinates(g)
+        except Exception as exc:  # shapely raises several types for malformed coordinates
+            raise InputError(source, where, f"not a valid GeoJSON geometry ({type(exc).__name__}: {exc})") from None
         if g.is_empty:
             raise InputError(source, where, "empty geometry")
-        features.append(Feature(g, dict(props)))
+        if not np.isfinite(coords).all():
+            raise InputError(source, where, "coordinates must be finite numbers (found NaN or infinity)")
+        features.append(Feature(g, dict(props or {})))
     if not features:
         raise InputError(source, field_name, "no features")
     target = CRS.from_user_input(target_crs)

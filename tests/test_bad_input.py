@@ -2,10 +2,12 @@
 
 Table-driven: each case writes its files and the command line to run."""
 
+import inspect
 import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +25,69 @@ def scenario_case(body: str, geometry=GOOD_GEOMETRY):
         write.geometry("g", geometry)
         return ["scenario", "check", str(write("s", "name: s\ntitle: t\nsite: SITE\n" + body))]
     return setup
+
+
+def raw_file(name: str, text: str):
+    """A scenario file written exactly as given (no keys added)."""
+    def setup(tmp_path, write):
+        path = write.folder / f"{name}.yaml"
+        path.write_text(text)
+        return ["scenario", "check", str(path)]
+    return setup
+
+
+def site_definition_case(edit):
+    """A copy of the bundled site whose site.toml or vectors are edited by ``edit(folder)``."""
+    def setup(tmp_path, write):
+        from heatsim.paths import inputs_dir
+
+        folder = tmp_path / "site"
+        shutil.copytree(inputs_dir() / "harelbeke", folder, ignore=shutil.ignore_patterns("build"))
+        edit(folder)
+        return ["site", "build", str(folder), "--resolution", "50"]
+    return setup
+
+
+def replace_in(name, old, new):
+    def edit(folder):
+        path = folder / name
+        text = path.read_text()
+        assert old in text
+        path.write_text(text.replace(old, new, 1))
+    return edit
+
+
+def drop_property(name, key):
+    def edit(folder):
+        path = folder / "vectors" / f"{name}.geojson"
+        data = json.loads(path.read_text())
+        del data["features"][3]["properties"][key]
+        path.write_text(json.dumps(data))
+    return edit
+
+
+def include_other_site(tmp_path, write):
+    write.geometry("g", GOOD_GEOMETRY)
+    write("other", "name: other\ntitle: o\nsite: harelbeke\n")
+    return ["scenario", "check", str(write("s", "name: s\ntitle: t\nsite: SITE\ninclude: [other]\n"))]
+
+
+def base_outside(tmp_path, write):
+    (tmp_path / "evil.yaml").write_text("name: evil\ntitle: e\n")
+    return ["scenario", "check", str(write("s", "name: s\ntitle: t\nsite: SITE\nbase: ../evil.yaml\n"))]
+
+
+def absolute_geometry(tmp_path, write):
+    (tmp_path / "outside.geojson").write_text(json.dumps(GOOD_GEOMETRY))
+    return ["scenario", "check", str(write("s", "name: s\ntitle: t\nsite: SITE\ninterventions:\n"
+                                          f"  - {{kind: depave, geometry: {tmp_path / 'outside.geojson'}}}\n"))]
+
+
+def mapping_not_utf8(tmp_path, write, tiny_site_folder):
+    (tmp_path / "map.csv").write_bytes(b"code,class,label\n1,gr\xe9ss,x\n")
+    return ["site", "import", "--landcover", str(tiny_site_folder / "rasters/landcover.tif"), "--dtm",
+            str(tiny_site_folder / "rasters/elevation.tif"), "--legend", "csv", "--mapping", str(tmp_path / "map.csv"),
+            "--out", str(tmp_path / "new")]
 
 
 def cycle(tmp_path, write):
@@ -70,10 +135,47 @@ def import_dtm_with_nan(tmp_path, write, tiny_site_folder):
 CASES = {
     # name: (setup, text expected in the message: file part, field part)
     "malformed yaml": (scenario_case("interventions: [\n  - {kind: depave\n"), ("s.yaml", "line")),
-    "not a mapping": (scenario_case("- just\n- a list\n"), ("s.yaml", "malformed YAML")),
+    "not a mapping": (raw_file("s", "- just\n- a list\n"), ("s.yaml", "expected a YAML mapping")),
+    "empty file": (raw_file("s", ""), ("s.yaml", "expected a YAML mapping")),
+    "duplicate key": (scenario_case("title: again\n"), ("s.yaml", "duplicate key 'title'")),
+    "brackets in a value": (scenario_case("interventions:\n  - {kind: depave, geometry: geometries/g.geojson, "
+                                          "to: '[/x]'}\n"), ("s.yaml", "unknown land-cover class '[/x]'")),
+    "depave to a sealed class": (scenario_case("interventions:\n  - {kind: depave, geometry: geometries/g.geojson, "
+                                               "to: building}\n"), ("s.yaml", "interventions[0].to: depave cannot")),
+    "empty from_classes": (scenario_case("interventions:\n  - {kind: set-class, geometry: geometries/g.geojson, "
+                                         "to: grass, from_classes: []}\n"),
+                           ("s.yaml", "interventions[0].from_classes: List should have at least 1 item")),
+    "point where a polygon is needed": (
+        scenario_case("interventions:\n  - {kind: depave, geometry: {type: Point, coordinates: [75050, 172450]}}\n"),
+        ("s.yaml", "interventions[0].geometry: depave needs a polygon, got Point")),
+    "geojson features not a list": (
+        scenario_case("interventions:\n  - {kind: depave, geometry: geometries/g.geojson}\n",
+                      {"type": "FeatureCollection", "features": 5}), ("g.geojson", "features: expected a list")),
+    "geojson NaN coordinate": (
+        scenario_case("interventions:\n  - {kind: depave, geometry: geometries/g.geojson}\n",
+                      polygon_geojson([(75000, 172400), (float("nan"), 172400), (75050, 172450), (75000, 172400)])),
+        ("g.geojson", "coordinates must be finite")),
+    "base outside the scenarios folder": (base_outside, ("s.yaml", "base: '../evil.yaml' leaves the scenarios folder")),
+    "absolute geometry path outside": (absolute_geometry, ("s.yaml", "interventions[0].geometry: path")),
+    "include drawn for another site": (include_other_site, ("other.yaml", "site: is 'harelbeke'")),
+    "infinite resolution": (lambda tmp_path, write: ["site", "build", "--resolution", "inf"],
+                            ("site.toml", "resolution: expected a finite cell size")),
+    "site.toml bounds of three numbers": (
+        site_definition_case(replace_in("site.toml", "bounds = [72250.0, 167750.0, 78450.0, 178200.0]",
+                                        "bounds = [72250.0, 167750.0, 78450.0]")), ("site.toml", "bounds")),
+    "site.toml unknown soil": (site_definition_case(replace_in("site.toml", 'default_soil = "sandy_loam"',
+                                                               'default_soil = "peat"')),
+                               ("site.toml", "default_soil: unknown soil texture 'peat'")),
+    "site.toml terrain key missing": (site_definition_case(replace_in("site.toml", "south_rise_m = 26.0", "")),
+                                      ("site.toml", "terrain.south_rise_m: missing required key")),
+    "building without a height": (site_definition_case(drop_property("buildings", "height_m")),
+                                  ("buildings.geojson", "features[3].properties.height_m: missing")),
+    "map name without .png": (lambda tmp_path, write: ["site", "show", "-r", "50", "--out", str(tmp_path / "map")],
+                              ("--out", "expected a file name ending in .png")),
+    "mapping CSV not UTF-8": (mapping_not_utf8, ("map.csv", "not a UTF-8 text file")),
     "unknown key": (scenario_case("colour: red\n"), ("s.yaml", "colour: unknown key")),
     "unknown intervention kind": (scenario_case("interventions:\n  - {kind: pave-over, geometry: geometries/g.geojson}\n"),
-                                  ("s.yaml", "interventions[0]: unknown intervention kind pave-over")),
+                                  ("s.yaml", "interventions[0].kind: unknown kind 'pave-over'")),
     "unknown class": (scenario_case("interventions:\n  - {kind: depave, geometry: geometries/g.geojson, to: lawn}\n"),
                       ("s.yaml", "interventions[0].to: unknown land-cover class 'lawn'")),
     "negative fraction": (scenario_case("interventions:\n  - {kind: depave, geometry: geometries/g.geojson, fraction: -0.2}\n"),
@@ -110,13 +212,11 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_gives_one_clear_line(case, tmp_path, scenario_dir, tiny_site_folder, capsys):
     setup, expected = CASES[case]
-    try:
-        argv = setup(tmp_path, scenario_dir, tiny_site_folder)
-    except TypeError:
-        argv = setup(tmp_path, scenario_dir)
+    fixtures = (tmp_path, scenario_dir, tiny_site_folder)
+    argv = setup(*fixtures[:len(inspect.signature(setup).parameters)])
     code = main(argv)
     captured = capsys.readouterr()
-    lines = [ln for ln in captured.err.splitlines() if ln.strip() and "failed the check" not in ln]
+    lines = [ln for ln in captured.err.splitlines() if ln.strip()]
     assert code == 2, captured
     assert len(lines) == 1, lines
     assert "Traceback" not in captured.err
@@ -125,11 +225,22 @@ def test_bad_input_gives_one_clear_line(case, tmp_path, scenario_dir, tiny_site_
 
 
 def test_the_installed_command_prints_no_traceback(tmp_path):
-    """The same through a real process: exit status 2 and a single line on stderr."""
+    """The same through the installed console script: exit status 2 and a single line on stderr."""
     bad = tmp_path / "s.yaml"
     bad.write_text("name: s\ntitle: t\ninterventions:\n  - {kind: depave, geometry: g.geojson, to: lawn}\n")
-    proc = subprocess.run([sys.executable, "-m", "heatsim", "scenario", "check", str(bad)], capture_output=True,
-                          text=True, timeout=120)
+    heatsim = Path(sys.executable).parent / "heatsim"
+    assert heatsim.is_file(), "the heatsim console script is installed next to this Python"
+    proc = subprocess.run([str(heatsim), "scenario", "check", str(bad)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
     assert "unknown land-cover class 'lawn'" in proc.stderr
+
+
+def test_several_files_fail_separately_and_are_counted(scenario_dir, capsys):
+    bad = scenario_dir("a", "name: a\ntitle: t\nsite: SITE\ncolour: red\n")
+    good = scenario_dir("b", "name: b\ntitle: t\nsite: SITE\n")
+    assert main(["scenario", "check", str(bad), str(good)]) == 2
+    captured = capsys.readouterr()
+    assert "ok b:" in captured.out
+    assert captured.err.strip().splitlines()[-1] == "1 of 2 scenario files failed the check"

@@ -20,6 +20,9 @@ def test_required_classes_have_every_parameter_with_a_known_reference():
             value = cls.params[pname]
             assert value.ref in table.references, (cls.name, pname)
             assert math.isfinite(value.value)
+            # a value taken from a source says where in it (table, row or derivation)
+            if value.ref != "definition":
+                assert value.note.strip(), (cls.name, pname)
     for soil in table.soils.values():
         for pname in SOIL_PARAMETERS:
             assert soil.params[pname].ref in table.references

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import TINY_RES, cell_box, polygon_geojson
 
 from heatsim.landcover import default_table
@@ -24,6 +26,7 @@ def test_every_bundled_scenario_loads_and_applies(path, harelbeke_5m):
     scenario = load_scenario(path)
     assert scenario.weather.storm.preset == "composite-t20"
     assert scenario.weather.heat.preset == "hittegolf-2019"
+    before = {name: harelbeke_5m[name].values.copy() for name in harelbeke_5m.data_vars}
     new, reports, changed = apply_scenario(harelbeke_5m, scenario)
     assert len(reports) == len(scenario.interventions)
     if scenario.name == "baseline":
@@ -31,7 +34,13 @@ def test_every_bundled_scenario_loads_and_applies(path, harelbeke_5m):
     else:
         assert changed.any() and all(r.cells_changed > 0 for r in reports), [r.label for r in reports]
     # the input site is never mutated
-    assert new["landcover"].values is not harelbeke_5m["landcover"].values
+    for name, values in before.items():
+        assert np.array_equal(harelbeke_5m[name].values, values), name
+    # and the new site differs exactly where the scenario says it changed something
+    differs = np.zeros(changed.shape, dtype=bool)
+    for name in before:
+        differs |= new[name].values != before[name]
+    assert np.array_equal(differs, changed)
 
 
 def test_combined_holds_every_project(harelbeke_5m):
@@ -109,6 +118,36 @@ def test_area_changed_matches_the_geometry_area(scenario_dir, tiny_site_folder, 
     assert abs(reports[0].area_changed_m2 - poly.area) <= boundary_cells * TINY_RES**2
     assert reports[0].geometry_area_m2 == pytest.approx(poly.area)
     assert reports[0].transitions == {("asphalt", "grass"): int(changed.sum())}
+
+
+def test_rotated_polygon_area_matches_within_half_a_cell_along_its_perimeter(scenario_dir, tiny_site_folder):
+    from shapely import affinity
+    from shapely.geometry import Polygon
+
+    square = Polygon(cell_box(12, 28, 7, 23, shrink=1.7))
+    poly = affinity.rotate(square, 31, origin="centroid")
+    site, new, reports, changed = _apply(scenario_dir, tiny_site_folder, """\
+          - {kind: set-class, geometry: geometries/g.geojson, to: wetland}
+    """, polygon_geojson(list(poly.exterior.coords)))
+    assert abs(reports[0].area_changed_m2 - poly.area) <= 0.5 * poly.length * TINY_RES
+    assert abs(reports[0].area_changed_m2 - poly.area) / poly.area < 0.05
+
+
+@settings(max_examples=40, deadline=None)
+@given(fraction=st.floats(0.0, 1.0), rows=st.integers(1, 30), cols=st.integers(1, 50), seed=st.integers(0, 10**6))
+def test_choose_takes_the_rounded_share_of_the_eligible_cells(fraction, rows, cols, seed):
+    from pathlib import Path
+
+    from heatsim.scenario.apply import _choose
+    from heatsim.scenario.loader import ResolvedIntervention
+
+    rng = np.random.default_rng(seed)
+    eligible = rng.random((rows, cols)) < 0.6
+    item = ResolvedIntervention(spec=None, geometry=None, source=Path(f"s{seed}.yaml"), index=0)
+    chosen = _choose(eligible, fraction, item)
+    assert chosen.sum() == round(fraction * eligible.sum())
+    assert not (chosen & ~eligible).any()
+    assert np.array_equal(chosen, _choose(eligible, fraction, item))
 
 
 def test_fraction_is_exact_reproducible_and_spread(scenario_dir, tiny_site_folder):

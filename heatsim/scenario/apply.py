@@ -103,6 +103,8 @@ class _Editor:
             report.transitions[key] = report.transitions.get(key, 0) + n
         if to not in ROOF_CLASSES:
             self.a["building_height"][cells] = 0.0
+        if to != "water":  # no longer a watercourse
+            self.a["stream"][cells] = 0
         if to == "water":
             self.a["canopy"][cells] = 0.0
             self.a["tree_height"][cells] = 0.0
@@ -166,7 +168,7 @@ def apply_intervention(ed: _Editor, item: ResolvedIntervention) -> ChangeReport:
     elif spec.kind == "green-roof":
         ed.set_class(_choose(mask & ed.isin(["building"]), spec.fraction, item), "green_roof", report)
     elif spec.kind == "set-class":
-        cand = mask & (ed.isin(spec.from_classes) if spec.from_classes else True)
+        cand = mask & (ed.isin(spec.from_classes) if spec.from_classes is not None else True)
         cells = _choose(cand, spec.fraction, item)
         ed.set_class(cells, spec.to, report)
         if spec.to in ROOF_CLASSES:

@@ -17,10 +17,11 @@ import yaml
 from pydantic import ValidationError
 from shapely.geometry.base import BaseGeometry
 
-from heatsim.errors import InputError
+from heatsim.errors import InputError, from_validation_error
 from heatsim.landcover import LandCoverTable, default_table
 from heatsim.scenario.schema import INTERVENTION_KINDS, ScenarioFile, Weather
-from heatsim.site.store import SITE_TOML, read_definition, resolve_site
+from heatsim.paths import inputs_dir
+from heatsim.site.store import SITE_TOML, read_definition
 from heatsim.vectors import parse_geojson, read_geojson
 
 DEFAULT_SITE = "harelbeke"
@@ -66,21 +67,18 @@ class Scenario:
         return {str(p): p.read_text(encoding="utf-8") for p in self.chain}
 
 
-def _pydantic_error(exc: ValidationError, source: Path) -> InputError:
-    err = exc.errors()[0]
-    loc = [p for p in err["loc"] if not (isinstance(p, str) and p in INTERVENTION_KINDS)]
-    path = ""
-    for p in loc:
-        path += f"[{p}]" if isinstance(p, int) else (f".{p}" if path else str(p))
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key (not part of the scenario format)"
-    elif err["type"] == "union_tag_invalid":
-        msg = f"unknown intervention kind {err['ctx']['tag']}; expected one of {', '.join(INTERVENTION_KINDS)}"
-    elif err["type"] == "missing":
-        msg = "missing required key"
-    more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
-    return InputError(source, path or None, msg + more)
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice in one mapping (YAML 1.2 forbids it;
+    PyYAML would silently keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def read_scenario_file(path: Path) -> ScenarioFile:
@@ -89,7 +87,7 @@ def read_scenario_file(path: Path) -> ScenarioFile:
     if not path.is_file():
         raise InputError(path, None, "scenario file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -102,19 +100,32 @@ def read_scenario_file(path: Path) -> ScenarioFile:
     try:
         spec = ScenarioFile.model_validate(data)
     except ValidationError as exc:
-        raise _pydantic_error(exc, path) from None
+        raise from_validation_error(exc, path, skip=INTERVENTION_KINDS) from None
     if spec.name != path.stem:
         raise InputError(path, "name", f"expected {path.stem!r} (the file name without .yaml), got {spec.name!r}")
     return spec
 
 
-def _scenario_path(ref: str, from_file: Path, key: str) -> Path:
-    """A base/include reference: a scenario name in the same folder, or a relative path."""
+def _scenario_path(ref: str, from_file: Path, key: str, root: Path) -> Path:
+    """A base/include reference: a scenario name in the same folder, or a relative path
+    that stays inside the scenarios folder ``root``."""
     folder = from_file.parent
     candidate = folder / ref if ref.endswith((".yaml", ".yml")) else folder / f"{ref}.yaml"
+    if not _inside(candidate, root):
+        raise InputError(from_file, key, f"{ref!r} leaves the scenarios folder {root}")
     if not candidate.is_file():
         raise InputError(from_file, key, f"no scenario {ref!r} (looked for {candidate})")
     return candidate.resolve()
+
+
+def _site_folder(ref: str, from_file: Path) -> Path:
+    """A scenario's ``site``: a folder next to the file (with site.toml), else a bundled site name."""
+    for candidate in (from_file.parent / ref, inputs_dir() / ref):
+        if (candidate / SITE_TOML).is_file():
+            return candidate.resolve()
+    raise InputError(from_file, "site", f"no site {ref!r}: expected a bundled site name "
+                     f"({', '.join(sorted(p.parent.name for p in inputs_dir().glob('*/' + SITE_TOML)))}) "
+                     f"or a folder with {SITE_TOML} relative to this file")
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -166,27 +177,28 @@ def load_scenario(path: str | Path, root: Path | None = None) -> Scenario:
     root = (root or path.parent).resolve()
     files: dict[Path, ScenarioFile] = {}
 
-    def visit(p: Path, stack: list[Path]) -> list[Path]:
-        """Files in application order (bases and includes first), with cycle detection."""
+    def visit(p: Path, stack: list[Path], via: str) -> list[Path]:
+        """Files in application order (bases and includes first), with cycle detection.
+        ``via`` is the key of the last file in ``stack`` that points to ``p``."""
         if p in stack:
             cycle = " -> ".join(s.stem for s in stack[stack.index(p):] + [p])
-            raise InputError(stack[-1], "base", f"inheritance cycle: {cycle}")
+            raise InputError(stack[-1], via, f"inheritance cycle: {cycle}")
         spec = files.setdefault(p, read_scenario_file(p))
         order: list[Path] = []
         refs = ([("base", spec.base)] if spec.base else []) + [(f"include[{i}]", r) for i, r in enumerate(spec.include)]
         for key, ref in refs:
-            for q in visit(_scenario_path(ref, p, key), stack + [p]):
+            for q in visit(_scenario_path(ref, p, key, root), stack + [p], key):
                 if q not in order:
                     order.append(q)
         order.append(p)
         return order
 
-    order = visit(path, [])
+    order = visit(path, [], "")
     top = files[path]
     # site, resolution and weather: own value, else the base chain's (nearest first)
     base_chain = [path]
     while files[base_chain[-1]].base:
-        base_chain.append(_scenario_path(files[base_chain[-1]].base, base_chain[-1], "base"))
+        base_chain.append(_scenario_path(files[base_chain[-1]].base, base_chain[-1], "base", root))
     site_ref, site_from = DEFAULT_SITE, None
     resolution = None
     storm = heat = None
@@ -198,15 +210,13 @@ def load_scenario(path: str | Path, root: Path | None = None) -> Scenario:
         if spec.weather:
             storm = storm or spec.weather.storm
             heat = heat or spec.weather.heat
-    if site_from is not None and (site_from.parent / site_ref / SITE_TOML).is_file():
-        site_path = str((site_from.parent / site_ref).resolve())
-    else:
-        site_path = site_ref
-    try:
-        site_folder = resolve_site(site_path)
-    except InputError:
-        raise InputError(site_from or path, "site",
-                         f"no site {site_ref!r}: expected a bundled site name or a folder with {SITE_TOML}") from None
+    site_folder = _site_folder(site_ref, site_from or path)
+    bundled = "/" not in site_ref and (inputs_dir() / site_ref).resolve() == site_folder
+    site_path = site_ref if bundled else str(site_folder)
+    for p in order:  # an included scenario drawn for another site cannot apply here
+        if p not in base_chain and files[p].site is not None and _site_folder(files[p].site, p) != site_folder:
+            raise InputError(p, "site", f"is {files[p].site!r} but the including scenario {path.name} uses "
+                             f"{site_ref!r}; a scenario can only include scenarios of the same site")
     crs = read_definition(site_folder)["crs"]
     # parameters: deep-merged in application order (later files win)
     parameters: dict[str, dict[str, float]] = {}

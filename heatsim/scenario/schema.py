@@ -45,6 +45,18 @@ def _check_class(name: str) -> str:
 
 
 ClassName = Annotated[str, AfterValidator(_check_class)]
+ClassList = Annotated[list[ClassName], Field(min_length=1)]
+
+
+def _pervious(name: str) -> str:
+    cls = default_table().classes[name]
+    if cls["impervious_fraction"] >= 1.0 or cls.obstacle:
+        raise ValueError(f"depave cannot turn paving into {name!r}, a sealed class; choose a pervious class "
+                         "such as grass, shrub, trees, bare_soil, wetland or permeable_paving")
+    return name
+
+
+PerviousClass = Annotated[ClassName, AfterValidator(_pervious)]
 
 
 class Strict(BaseModel):
@@ -64,9 +76,9 @@ class Depave(InterventionBase):
     """Remove paving: sealed cells become ``to`` (grass by default)."""
 
     kind: Literal["depave"]
-    to: ClassName = "grass"
+    to: PerviousClass = "grass"
     fraction: Fraction = 1.0
-    from_classes: list[ClassName] = ["asphalt", "paving"]
+    from_classes: ClassList = ["asphalt", "paving"]
 
 
 
@@ -75,7 +87,7 @@ class PermeablePaving(InterventionBase):
 
     kind: Literal["permeable-paving"]
     fraction: Fraction = 1.0
-    from_classes: list[ClassName] = ["asphalt", "paving"]
+    from_classes: ClassList = ["asphalt", "paving"]
 
 
 
@@ -93,7 +105,7 @@ class PlantTrees(InterventionBase):
     canopy_fraction: float = Field(gt=0.0, le=1.0, description="canopy cover of a planted cell [-]")
     tree_height_m: float = Field(gt=0.0, le=40.0, description="tree height above ground [m]")
     fraction: Fraction = 1.0
-    exclude_classes: list[ClassName] = ["building", "green_roof", "water"]
+    exclude_classes: ClassList = ["building", "green_roof", "water"]
 
 
 
@@ -123,7 +135,7 @@ class SetClass(InterventionBase):
     kind: Literal["set-class"]
     to: ClassName
     fraction: Fraction = 1.0
-    from_classes: list[ClassName] | None = None
+    from_classes: ClassList | None = None
     building_height_m: float | None = Field(None, gt=0.0, le=200.0, description="height when ``to`` is a roof class [m]")
 
 

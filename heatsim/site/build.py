@@ -38,7 +38,7 @@ from heatsim.vectors import read_geojson
 BUILDER_VERSION = "1"  # bump when the rasterisation rules change
 VECTOR_FILES = ("boundary", "landcover", "buildings", "trees", "streams", "soils", "districts")
 BUILDING_PRIORITY = 65  # buildings go over streets and squares, under water (see landcover.geojson priorities)
-MAX_CANOPY_SUPERSAMPLING = 5  # canopy fraction is rasterised on cells of at most 1 m and averaged
+MAX_CANOPY_SUPERSAMPLING = 5  # canopy is rasterised on cells up to 5x finer (1 m for a 5 m site) and averaged
 
 
 def source_hash(folder: Path) -> str:
@@ -56,6 +56,46 @@ def source_hash(folder: Path) -> str:
     return h.hexdigest()
 
 
+def _number(lo: float, hi: float, lo_open: bool = False):
+    def check(v):
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) and lo <= v <= hi
+        return ok and not (lo_open and v == lo)
+    return check, f"a number in {'(' if lo_open else '['}{lo:g}, {hi:g}]"
+
+
+_T = default_table
+#: Properties the builder reads, per vector file: key -> (required, default, (check, expected)).
+VECTOR_PROPERTIES = {
+    "landcover": {"class": (True, None, (lambda v: v in _T().classes, "a heatsim land-cover class")),
+                  "priority": (False, 0, _number(-1e6, 1e6))},
+    "buildings": {"height_m": (True, None, _number(0.0, 500.0, lo_open=True))},
+    "trees": {"canopy": (False, 1.0, _number(0.0, 1.0)), "height_m": (True, None, _number(0.0, 100.0, lo_open=True)),
+              # a crown may be a point with its radius (keeps the file small)
+              "radius_m": (False, 0.0, _number(0.0, 50.0))},
+    "streams": {"kind": (True, None, (lambda v: v in ("river", "stream", "canal"), "river, stream or canal")),
+                "culverted": (False, False, (lambda v: isinstance(v, bool), "true or false")),
+                "width_m": (True, None, _number(0.0, 1000.0, lo_open=True)),
+                "depth_m": (False, 1.0, _number(0.0, 50.0))},
+    "soils": {"texture": (True, None, (lambda v: v in _T().soils, "a soil texture of the land-cover table")),
+              "priority": (False, 0, _number(-1e6, 1e6))},
+    "districts": {"name": (True, None, (lambda v: isinstance(v, str) and v != "", "a district name"))},
+}
+
+
+def _check_properties(folder: Path, name: str, features) -> None:
+    """Fill defaults and refuse missing or bad properties, naming the feature."""
+    for i, f in enumerate(features):
+        for key, (required, default, (check, expected)) in VECTOR_PROPERTIES.get(name, {}).items():
+            where = f"features[{i}].properties.{key}"
+            if key not in f.properties:
+                if required:
+                    raise InputError(folder / "vectors" / f"{name}.geojson", where, f"missing; expected {expected}")
+                f.properties[key] = default
+            elif not check(f.properties[key]):
+                raise InputError(folder / "vectors" / f"{name}.geojson", where,
+                                 f"got {f.properties[key]!r}; expected {expected}")
+
+
 def build_dir(folder: Path, resolution_m: float) -> Path:
     return folder / "build" / f"{resolution_m:g}m"
 
@@ -63,7 +103,7 @@ def build_dir(folder: Path, resolution_m: float) -> Path:
 def ensure_built(folder: Path, definition: dict, resolution_m: float | None = None, force: bool = False,
                  progress=None) -> Path:
     """The built site folder at ``resolution_m``, (re)building it when needed."""
-    res = float(resolution_m or definition["resolution_m"])
+    res = float(definition["resolution_m"] if resolution_m is None else resolution_m)
     out = build_dir(folder, res)
     digest = source_hash(folder)
     if not force and (out / SITE_JSON).is_file():
@@ -104,18 +144,12 @@ def build_schematic_site(folder: Path, definition: dict, resolution_m: float, pr
     grid = Grid.from_bounds(tuple(definition["bounds"]), resolution_m, definition["crs"], source)
     crs = grid.crs
     vec = {name: read_geojson(folder / "vectors" / f"{name}.geojson", crs) for name in VECTOR_FILES}
+    for name, features in vec.items():
+        _check_properties(folder, name, features)
 
     say("land cover")
-    background = definition.get("background_class", "cropland")
-    if background not in table.classes:
-        raise InputError(source, "background_class", f"unknown class; expected one of {', '.join(table.names)}")
-    burn = []
-    for i, f in enumerate(vec["landcover"]):
-        cls = f.properties.get("class")
-        if cls not in table.classes:
-            raise InputError(folder / "vectors/landcover.geojson", f"features[{i}].properties.class",
-                             f"unknown class {cls!r}; expected one of {', '.join(table.names)}")
-        burn.append((float(f.properties.get("priority", 0)), f.geometry, table.code(cls)))
+    background = definition["background_class"]
+    burn = [(float(f.properties["priority"]), f.geometry, table.code(f.properties["class"])) for f in vec["landcover"]]
     building_code = table.code("building")
     burn += [(BUILDING_PRIORITY, f.geometry, building_code) for f in vec["buildings"]]
     burn.sort(key=lambda t: t[0])  # stable: file order within a priority
@@ -123,17 +157,17 @@ def build_schematic_site(folder: Path, definition: dict, resolution_m: float, pr
 
     say("streams and culverts")
     streams = vec["streams"]
-    open_lines = [f for f in streams if not f.properties.get("culverted", False)]
+    open_lines = [f for f in streams if not f.properties["culverted"]]
     stream_mask = np.zeros(grid.shape, dtype=bool)
     small_stream_masks = []
     for f in open_lines:
-        width = float(f.properties.get("width_m", grid.resolution_m))
+        width = float(f.properties["width_m"])
         m = _burn([(f.geometry.buffer(width / 2), 1)], grid, 0, "uint8").astype(bool)
         m |= _burn([(f.geometry, 1)], grid, 0, "uint8", all_touched=True).astype(bool)
         stream_mask |= m
-        if f.properties.get("kind") == "stream":
+        if f.properties["kind"] == "stream":
             small_stream_masks.append((f, m))
-    culvert = _burn(((f.geometry, 1) for f in streams if f.properties.get("culverted", False)), grid, 0, "uint8",
+    culvert = _burn(((f.geometry, 1) for f in streams if f.properties["culverted"]), grid, 0, "uint8",
                     all_touched=True)
     landcover[stream_mask] = table.code("water")
 
@@ -150,8 +184,11 @@ def build_schematic_site(folder: Path, definition: dict, resolution_m: float, pr
 
     say("tree canopy")
     fine, factor = _fine_grid(grid)
-    trees = sorted(vec["trees"], key=lambda f: f.properties.get("canopy", 1.0))
-    canopy_pct = _burn(((f.geometry, int(round(100 * float(f.properties.get("canopy", 1.0))))) for f in trees), fine, 0,
+    for f in vec["trees"]:
+        if f.properties["radius_m"] > 0:
+            f.geometry = f.geometry.buffer(f.properties["radius_m"], quad_segs=4)
+    trees = sorted(vec["trees"], key=lambda f: f.properties["canopy"])
+    canopy_pct = _burn(((f.geometry, int(round(100 * float(f.properties["canopy"])))) for f in trees), fine, 0,
                        "uint8")
     canopy = _block(canopy_pct, factor, "mean") / 100.0
     tree_height = _block(_burn(((f.geometry, float(f.properties["height_m"])) for f in trees), fine, 0.0, "float32"),
@@ -165,15 +202,11 @@ def build_schematic_site(folder: Path, definition: dict, resolution_m: float, pr
     tree_height[water | (canopy <= 0)] = 0.0
 
     say("soils and districts")
-    soils = sorted(vec["soils"], key=lambda f: f.properties.get("priority", 0))
-    for i, f in enumerate(soils):
-        if f.properties.get("texture") not in table.soils:
-            raise InputError(folder / "vectors/soils.geojson", f"features[{i}].properties.texture",
-                             f"unknown texture; expected one of {', '.join(table.soils)}")
-    default_soil = definition.get("default_soil", "sandy_loam")
+    soils = sorted(vec["soils"], key=lambda f: f.properties["priority"])
+    default_soil = definition["default_soil"]
     soil = _burn(((f.geometry, table.soils[f.properties["texture"]].code) for f in soils), grid,
                  table.soils[default_soil].code, "uint8")
-    district_names = [f.properties.get("name", f"district {i + 1}") for i, f in enumerate(vec["districts"])]
+    district_names = [f.properties["name"] for i, f in enumerate(vec["districts"])]
     district = _burn(((f.geometry, i + 1) for i, f in enumerate(vec["districts"])), grid, 0, "uint8")
     domain = _burn(((f.geometry, 1) for f in vec["boundary"]), grid, 0, "uint8")
     # districts are a partition of the municipality: fill boundary cells the partition missed
@@ -184,27 +217,27 @@ def build_schematic_site(folder: Path, definition: dict, resolution_m: float, pr
     district[domain == 0] = 0
 
     say("terrain")
-    tp = definition.get("terrain", {})
-    river_name = tp.get("river", "Leie")
+    tp = definition["terrain"]
+    river_name = tp["river"]
     rivers = [f for f in streams if f.properties.get("name") == river_name]
     if not rivers:
         raise InputError(folder / "vectors/streams.geojson", "name", f"no stream named {river_name!r} (site.toml terrain.river)")
     river_line: LineString = rivers[0].geometry
     # culverted and open stretches of one stream join into one line (source to mouth)
-    merged = shapely.line_merge(shapely.union_all([f.geometry for f in streams if f.properties.get("kind") == "stream"]),
+    merged = shapely.line_merge(shapely.union_all([f.geometry for f in streams if f.properties["kind"] == "stream"]),
                                 directed=True)
     side = list(getattr(merged, "geoms", [merged])) if not merged.is_empty else []
     dtm = terrain.schematic_dtm(grid, river_line, side, tp)
     for f, m in small_stream_masks:
-        terrain.carve_stream(dtm, m, grid, f.geometry, float(f.properties.get("depth_m", 1.0)))
+        terrain.carve_stream(dtm, m, grid, f.geometry, float(f.properties["depth_m"]))
     big_water = water & ~np.logical_or.reduce([m for _, m in small_stream_masks] or [np.zeros(grid.shape, bool)])
     labels, n = ndimage.label(big_water)
-    river_cells = _burn([(river_line.buffer(float(rivers[0].properties.get("width_m", 50)) / 2 + grid.resolution_m), 1)],
+    river_cells = _burn([(river_line.buffer(float(rivers[0].properties["width_m"]) / 2 + grid.resolution_m), 1)],
                         grid, 0, "uint8").astype(bool)
     for k in range(1, n + 1):
         body = labels == k
-        level = tp.get("river_level_m") if (body & river_cells).any() else None
-        terrain.flatten_water_body(dtm, body, level, tp.get("lake_level_below_rim_m", 0.5))
+        level = tp["river_level_m"] if (body & river_cells).any() else None
+        terrain.flatten_water_body(dtm, body, level, tp["lake_level_below_rim_m"])
 
     impervious = table.lookup("impervious_fraction", fill=0.0)[landcover].astype(np.float32)
 
@@ -218,7 +251,7 @@ def build_schematic_site(folder: Path, definition: dict, resolution_m: float, pr
                        for name in LAYERS})
     site = site.rio.write_crs(crs).rio.write_transform(grid.transform)
     site.attrs.update(
-        name=definition["name"], title=definition.get("title", ""), resolution_m=grid.resolution_m,
+        name=definition["name"], title=definition["title"], resolution_m=grid.resolution_m,
         districts=json.dumps(district_names),
         provenance=json.dumps({"kind": "schematic", "built_from": str(folder), "heatsim": __version__,
                                "builder_version": BUILDER_VERSION}),

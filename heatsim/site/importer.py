@@ -23,6 +23,7 @@ import hashlib
 import json
 import math
 import numbers
+import os
 import shutil
 import tempfile
 import tomllib
@@ -44,6 +45,7 @@ from heatsim.errors import InputError
 from heatsim.grid import Grid, check_projected
 from heatsim.landcover import default_table
 from heatsim.site.layers import LAYERS
+from heatsim.paths import current_umask
 from heatsim.site.store import SITE_TOML, write_site_folder
 from heatsim.vectors import read_geojson
 
@@ -105,7 +107,11 @@ def read_legend(legend: str = "worldcover", mapping_csv: Path | None = None, sou
         path = Path(mapping_csv)
         if not path.is_file():
             raise InputError(path, "mapping_csv", "file not found")
-        return parse_legend(path.read_text(encoding="utf-8-sig"), str(path), "csv")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(path, "mapping_csv", "not a UTF-8 text file; expected a CSV with code,class,label") from None
+        return parse_legend(text, str(path), "csv")
     if mapping_csv is not None:
         raise InputError(source, "mapping_csv", f"given with legend {legend!r}; use legend 'csv' to read a mapping CSV")
     if legend not in BUILTIN_LEGENDS:
@@ -531,8 +537,12 @@ def _dataset(grid: Grid, arrays: dict[str, np.ndarray]) -> xr.Dataset:
 
 def _write(out: Path, definition: dict, site: xr.Dataset) -> None:
     """Write ``site.toml`` and ``rasters/`` into a temporary folder beside ``out`` and rename it into place."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    except OSError as exc:
+        raise InputError(out, "out", f"cannot create the site folder there ({exc.strerror})") from None
+    os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700
     try:
         (tmp / SITE_TOML).write_text(_site_toml(definition), encoding="utf-8")
         write_site_folder(site, tmp / "rasters")

@@ -10,6 +10,7 @@ takes a site name (a folder under ``inputs/``) or a path, and a resolution.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import tomllib
@@ -20,9 +21,9 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from rasterio.enums import Resampling
 
-from heatsim.errors import InputError
+from heatsim.errors import InputError, from_validation_error
 from heatsim.grid import Grid
-from heatsim.paths import inputs_dir
+from heatsim.paths import current_umask, inputs_dir
 from heatsim.site.layers import LAYERS
 
 SITE_JSON = "site.json"
@@ -43,17 +44,22 @@ def resolve_site(name_or_path: str | Path) -> Path:
 
 
 def read_definition(folder: Path) -> dict:
+    """The validated ``site.toml`` of a site definition folder, as a dict."""
+    from pydantic import ValidationError
+
+    from heatsim.site.definition import SiteDefinition
+
     path = folder / SITE_TOML
     try:
-        definition = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, "toml", f"not valid TOML ({exc})") from None
-    for key in ("name", "kind", "crs", "resolution_m"):
-        if key not in definition:
-            raise InputError(path, key, "missing key")
-    if definition["kind"] not in ("schematic", "rasters"):
-        raise InputError(path, "kind", "expected 'schematic' or 'rasters'")
-    return definition
+    except UnicodeDecodeError:
+        raise InputError(path, None, "not a UTF-8 text file") from None
+    try:
+        return SiteDefinition.model_validate(raw).model_dump()
+    except ValidationError as exc:
+        raise from_validation_error(exc, path) from None
 
 
 def load_site(name_or_path: str | Path = "harelbeke", resolution_m: float | None = None,
@@ -87,6 +93,7 @@ def write_site_folder(site: xr.Dataset, folder: Path, extra_meta: dict | None = 
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700
     try:
         for name, layer in LAYERS.items():
             da = site[name].astype(layer.dtype)

@@ -217,9 +217,9 @@ def gen_zones():
                     landcover.append(dict(geometry=inner, cls="grass", priority=25, kind="courtyard garden", name=name))
             else:
                 # garden trees: a few crowns per block
-                for _ in range(int(blk[0].area / 900)):
+                for _ in range(int(blk[0].area / 350)):
                     p = Point(*_random_point_in(blk[0]))
-                    trees.append(dict(geometry=p.buffer(RNG.uniform(2.5, 4.5), 3), canopy=1.0,
+                    trees.append(dict(geometry=p, radius_m=float(np.round(RNG.uniform(3.0, 5.0), 1)), canopy=1.0,
                                       height_m=float(np.round(RNG.uniform(6, 14), 1)), kind="garden tree"))
         landcover.append(dict(geometry=streets, cls="asphalt", priority=40, kind="street", name=name))
     return landcover, buildings, trees
@@ -347,7 +347,8 @@ def gen_ribbons():
                                                             (cx, cy)]).buffer(1.5), cls="paving", priority=19,
                                        kind="drive", name="ribbon"))
                         if RNG.random() < 0.6:
-                            trees.append(dict(geometry=Point(gx, gy).buffer(RNG.uniform(3, 5), 3), canopy=1.0,
+                            trees.append(dict(geometry=Point(gx, gy), radius_m=float(np.round(RNG.uniform(3, 5), 1)),
+                                              canopy=1.0,
                                               height_m=float(np.round(RNG.uniform(7, 14), 1)), kind="garden tree"))
                 d += RNG.uniform(18, 28)
     return lc, bld, trees
@@ -368,7 +369,7 @@ def gen_green():
             if town.contains(p):
                 for side in (-1, 1):
                     q = line.offset_curve(side * (width / 2 + 2)).interpolate(d)
-                    trees.append(dict(geometry=q.buffer(3.5, 3), canopy=1.0, height_m=12.0, kind=f"street tree {name}"))
+                    trees.append(dict(geometry=q, radius_m=3.5, canopy=1.0, height_m=12.0, kind=f"street tree {name}"))
             d += 12.0
     return lc, trees
 
@@ -500,7 +501,9 @@ def main():
     lc_ind.append(dict(geometry=BOMARBRE_COREX, cls="paving", priority=62, kind="brownfield", name="Site Bomarbre-Corex"))
     for i, hall in enumerate([box(76080, 172700, 76200, 172800), box(76230, 172730, 76360, 172860)]):
         buildings.append(dict(geometry=hall, height_m=10.0, kind="derelict hall", zone="Site Bomarbre-Corex"))
-    trees = [t for t in trees_zones + trees_green + trees_ribbon if not t["geometry"].intersects(water_and_roads) or t["kind"].startswith("street")]
+    trees = [t for t in trees_zones + trees_green + trees_ribbon
+             if not t["geometry"].buffer(t.get("radius_m", 0.0)).intersects(water_and_roads)
+             or t["kind"].startswith("street")]
     landcover = lc_farm + lc_ribbon + lc_zones + lc_ind + lc_centre + lc_green + lc_roads + lc_water
     landcover = [dict(r, **{"class": r.pop("cls")}) for r in landcover]
     write(OUT / "boundary.geojson", [dict(geometry=BOUNDARY, name="Harelbeke", nis="34013",
@@ -509,7 +512,8 @@ def main():
     write(OUT / "landcover.geojson", sorted(landcover, key=lambda r: r["priority"]),
           "schematic land-cover polygons; burnt in order of 'priority' (higher on top) over cropland")
     write(OUT / "buildings.geojson", buildings, "schematic building footprints with height_m above terrain")
-    write(OUT / "trees.geojson", trees, "schematic tree canopy (crowns and woodland) with canopy fraction and height_m")
+    write(OUT / "trees.geojson", trees, "schematic tree canopy: crowns (points with radius_m) and woods (polygons), "
+          "with canopy fraction and height_m")
     write(OUT / "streams.geojson", streams, "watercourses (centre lines); culverted stretches are piped under the street")
     write(OUT / "soils.geojson", gen_soils(), "schematic soil textures; burnt in order of 'priority'")
     write(OUT / "districts.geojson", gen_districts(), "schematic districts (wijken), a partition of the municipality")
