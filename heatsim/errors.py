@@ -59,6 +59,10 @@ def from_validation_error(exc, source: str | Path, skip: tuple[str, ...] = ()) -
         key = err["ctx"]["discriminator"].strip("'")
         path += f".{key}"
         msg = f"unknown {key} {err['ctx']['tag']!r}; expected one of {err['ctx']['expected_tags']}"
+    elif err["type"] == "union_tag_not_found":
+        key = err["ctx"]["discriminator"].strip("'")
+        path += f".{key}"
+        msg = f"missing required key {key!r}"
     elif err["type"] == "missing":
         msg = "missing required key"
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
