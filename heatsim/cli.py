@@ -111,47 +111,13 @@ def site_show(
     out_file: Optional[Path] = typer.Option(None, "--out", help="PNG to write (default: results/maps/...)."),
 ):
     """Draw a site's layers (or a scenario's changed site) as a PNG map."""
-    from heatsim.maps import SHOWABLE, changed_bounds, crop, site_map
-    from heatsim.paths import new_path, results_dir, write_atomically
-    from heatsim.scenario import apply_scenario, load_scenario
-    from heatsim.site.store import load_site, resolve_site
+    from heatsim.show import show_site
 
-    layers = SHOWABLE if layer == "all" else [layer]
-    for name in layers:
-        if name not in SHOWABLE:
-            raise InputError("--layer", "layer", f"unknown layer {name!r}; expected one of {', '.join(SHOWABLE)} or all")
-    if out_file is not None and (out_file.suffix.lower() != ".png" or out_file.is_dir()):
-        raise InputError("--out", "out", f"expected a file name ending in .png, got {str(out_file)!r}")
-    changed, sc = None, None
-    if scenario is not None:
-        sc = load_scenario(scenario)
-        if site is not None and resolve_site(site) != resolve_site(sc.site):
-            raise InputError(scenario, "site", f"the scenario is on site {sc.site!r}, not {site!r}; "
-                             "leave out the SITE argument to draw the scenario")
-        site = sc.site
-        if resolution is None:
-            resolution = sc.resolution_m
-    site = site or "harelbeke"
     with err.status("loading site") as status:
-        ds = load_site(site, resolution, progress=_progress(status))
-        if sc is not None:
-            ds, _, changed = apply_scenario(ds, sc)
-    box = _parse_bbox(bbox)
-    if box is None and changed is not None and changed.any() and not whole:
-        box = changed_bounds(ds, changed)
-    if box is not None:
-        ds, changed = crop(ds, box, changed)
-        if ds.sizes["x"] < 2 or ds.sizes["y"] < 2:
-            raise InputError("--bbox", "bbox", f"{bbox} holds fewer than 2 x 2 cell centres of the site; "
-                             "give a larger box inside the site, or a finer --resolution")
-    tag = f"{ds.attrs['name']}" + (f"-{sc.name}" if sc else "") + f"-{ds.attrs['resolution_m']:g}m"
-    for name in layers:
-        target = out_file if (out_file and len(layers) == 1) else (
-            (out_file.parent if out_file else results_dir() / "maps") / f"{tag}-{name}.png")
-        target = new_path(target)
-        title = f"{ds.attrs.get('title') or ds.attrs['name']}" + (f" - scenario {sc.title}" if sc else "") + f": {name}"
-        write_atomically(target, lambda p: site_map(ds, p, layer=name, title=title, changed=changed))
-        out.print(f"map written: {target}")
+        written = show_site(site, scenario=scenario, layer=layer, resolution_m=resolution, bbox=_parse_bbox(bbox),
+                            whole=whole, out_file=out_file, progress=_progress(status))
+    for path in written:
+        out.print(f"map written: {path}")
 
 
 @scenario_app.command("check")
