@@ -445,3 +445,16 @@ def test_builtin_legends_are_complete():
     bbk = read_legend("bbk")
     assert sorted(bbk.classes) == list(range(1, 10))
     assert bbk.classes[1] == "building" and bbk.classes[4] == "railway" and bbk.classes[9] == "trees"
+
+
+def test_districts_covering_part_of_the_site_leave_zero_elsewhere(tmp_path, bbk_inputs):
+    """A districts file need not cover the whole site: the rest is district 0 and the site still loads."""
+    ring = [(X0, Y_TOP - 40), (X0 + 20, Y_TOP - 40), (X0 + 20, Y_TOP), (X0, Y_TOP), (X0, Y_TOP - 40)]
+    geojson = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:31370"}},
+               "features": [{"type": "Feature", "properties": {"name": "West"},
+                             "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    path = tmp_path / "half.geojson"
+    path.write_text(json.dumps(geojson), encoding="utf-8")
+    out = import_site(**bbk_inputs, legend="bbk", out=tmp_path / "half_site", resolution_m=2, districts=path)
+    district = load_site(out)["district"].values
+    assert (district[:, :9] == 1).all() and (district[:, 11:] == 0).all()
