@@ -120,6 +120,24 @@ def site_show(
         out.print(f"map written: {path}")
 
 
+@app.command("run")
+def run_command(
+    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="New run folder (default: results/<scenario>-<time>)."),
+    resolution: Optional[float] = RESOLUTION,
+):
+    """Run the models a scenario asks for and write a results folder."""
+    from rich.progress import Progress
+
+    from heatsim.run import run_scenario
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("heat model", total=None)
+        folder = run_scenario(scenario, out=out_dir, resolution_m=resolution,
+                              progress=lambda k, n: bar.update(task, completed=k, total=n), say=out.print)
+    out.print(f"run written: {folder}")
+
+
 @scenario_app.command("check")
 def scenario_check(
     files: Optional[list[Path]] = typer.Argument(None, help="Scenario YAML files."),

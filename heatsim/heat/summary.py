@@ -1,0 +1,168 @@
+"""Indicators of a heat run (``summary["heat"]``) and its map files.
+
+Stable keys that scripts may read (README, "Run outputs"):
+``surface_temperature_15h_c`` {mean, p95, by_class}, ``air_temperature_04h_c`` {mean, ...},
+``uhi_night_k``, ``energy_closure_rel``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from heatsim.grid import Grid
+from heatsim.heat.model import LOCAL_TZ, ROOF_CLASSES, HeatResult, built_share
+from heatsim.landcover import LandCoverTable
+
+URBAN_CORE_BUILT_SHARE = 0.35
+"""A cell is in the urban core for the heat-island intensity when at least 35 % of the
+land within 500 m is roofs or paving (compact/open mid-rise fabric, LCZ 2-5 in Stewart
+& Oke 2012 have building + impervious surface fractions of 0.35-0.8)."""
+
+
+def _stats(values: np.ndarray) -> dict:
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return {"mean": None, "p95": None, "min": None, "max": None}
+    return {"mean": round(float(values.mean()), 3), "p95": round(float(np.percentile(values, 95)), 3),
+            "min": round(float(values.min()), 3), "max": round(float(values.max()), 3)}
+
+
+def local_hour_index(fields: xr.Dataset, hour: int) -> int:
+    """Index of the last reported day's ``hour``:00 local time in ``fields.time``."""
+    local = pd.DatetimeIndex(fields.time.values).tz_localize("UTC").tz_convert(LOCAL_TZ)
+    matches = np.flatnonzero(local.hour == hour)
+    if matches.size == 0:
+        raise ValueError(f"no {hour:02d}:00 in the reported hours")
+    return int(matches[-1])
+
+
+def key_maps(result: HeatResult, utci_threshold_c: float) -> dict[str, xr.DataArray]:
+    """The maps written as GeoTIFF: Ts at 15:00, Ta at 04:00 and 15:00, hours of UTCI above the threshold."""
+    f = result.fields
+    i15, i04 = local_hour_index(f, 15), local_hour_index(f, 4)
+    last_day = _last_day_slice(f)
+    hours = (f["utci"].isel(time=last_day) > utci_threshold_c).sum("time").astype(np.float32)
+    hours = hours.where(np.isfinite(f["utci"].isel(time=i15)))
+    maps = {
+        "surface_temperature_15h": f["surface_temperature"].isel(time=i15),
+        "air_temperature_04h": f["air_temperature"].isel(time=i04),
+        "air_temperature_15h": f["air_temperature"].isel(time=i15),
+        f"utci_hours_above_{utci_threshold_c:g}": hours.assign_attrs(units="h", long_name=(
+            f"hours of the last reported day with UTCI above {utci_threshold_c:g} C (strong heat stress)")),
+    }
+    return {k: v.drop_vars("time", errors="ignore") for k, v in maps.items()}
+
+
+def _last_day_slice(fields: xr.Dataset) -> slice:
+    local = pd.DatetimeIndex(fields.time.values).tz_localize("UTC").tz_convert(LOCAL_TZ)
+    last = local[-1].date()
+    idx = np.flatnonzero(np.array([t.date() == last for t in local]))
+    return slice(int(idx[0]), int(idx[-1]) + 1)
+
+
+def heat_summary(site: xr.Dataset, table: LandCoverTable, result: HeatResult) -> dict:
+    """``summary["heat"]``: town and per-district indicators of the last reported day."""
+    p = result.parameters
+    grid = Grid.of(site)
+    f = result.fields
+    i15, i04 = local_hour_index(f, 15), local_hour_index(f, 4)
+    domain = site["domain"].values == 1
+    lc = site["landcover"].values
+    ground = domain & ~np.isin(lc, table.codes(list(ROOF_CLASSES)))
+    ts15 = f["surface_temperature"].isel(time=i15).values
+    ta04 = f["air_temperature"].isel(time=i04).values
+    ta15 = f["air_temperature"].isel(time=i15).values
+    day = _last_day_slice(f)
+    utci_day = f["utci"].isel(time=day).values
+    hours32 = (utci_day > p.utci_strong_stress_c).sum(axis=0).astype(np.float64)
+    night_min = f["air_temperature"].isel(time=day).values.min(axis=0)
+    share = built_share(site, table, p.rural_radius_m)
+    core = domain & (share >= URBAN_CORE_BUILT_SHARE) & ground
+    rural = result.rural
+    by_class = {cls.name: round(float(ts15[domain & (lc == cls.code)].mean()), 3)
+                for cls in table.classes.values() if (domain & (lc == cls.code)).any()}
+    cell = grid.cell_area_m2
+    summary = {
+        "day": str(pd.Timestamp(f.time.values[i15]).tz_localize("UTC").tz_convert(LOCAL_TZ).date()),
+        "surface_temperature_15h_c": {**_stats(ts15[domain]), "by_class": by_class},
+        "air_temperature_04h_c": _stats(ta04[ground]),
+        "air_temperature_15h_c": _stats(ta15[ground]),
+        "uhi_night_k": (round(float(ta04[core].mean() - ta04[rural].mean()), 3)
+                        if core.any() and rural.any() else None),
+        "uhi_cells": {"urban_core": int(core.sum()), "rural": int(rural.sum()),
+                      "urban_core_rule": f"built share within {p.rural_radius_m:g} m >= {URBAN_CORE_BUILT_SHARE}",
+                      "rural_rule": f"built share within {p.rural_radius_m:g} m < {p.rural_built_share_max}"},
+        "mean_radiant_temperature_15h_c": _stats(f["mean_radiant_temperature"].isel(time=i15).values[ground]),
+        "utci_15h_c": _stats(f["utci"].isel(time=i15).values[ground]),
+        "strong_heat_stress": {
+            "threshold_utci_c": p.utci_strong_stress_c,
+            "mean_hours": round(float(hours32[ground].mean()), 3),
+            "area_m2_at_least_1h": float((hours32[ground] >= 1).sum() * cell),
+            "area_m2_at_15h": float((f["utci"].isel(time=i15).values[ground] > p.utci_strong_stress_c).sum() * cell),
+        },
+        "tropical_night": {"threshold_c": p.tropical_night_c,
+                           "area_m2": float((night_min[ground] > p.tropical_night_c).sum() * cell)},
+        "energy_closure_rel": result.ledger.closure_rel,
+        "energy_ledger_mj_m2": _ledger_totals(result),
+        "by_district": _by_district(site, ts15, ta04, hours32, domain, ground),
+    }
+    return summary
+
+
+def _ledger_totals(result: HeatResult) -> dict:
+    """Energy per m2 of the study area over the reported days (after the spin-up). [MJ m-2]"""
+    led = result.ledger
+    keep = np.asarray(led.reported, dtype=bool)
+    scale = result.parameters.time_step_s / led.area_m2 / 1e6
+    terms = {"net_radiation": led.net_radiation_w, "sensible": led.sensible_w, "latent": led.latent_w,
+             "storage_change": led.storage_change_w, "bottom": led.bottom_w}
+    out = {name: round(float(np.asarray(values)[keep].sum()) * scale, 4) for name, values in terms.items()}
+    out["days"] = round(float(keep.sum()) * result.parameters.time_step_s / 86400.0, 3)
+    return out
+
+
+def _by_district(site, ts15, ta04, hours32, domain, ground) -> dict:
+    names = json.loads(site.attrs.get("districts", "[]"))
+    district = site["district"].values
+    out = {}
+    for k, name in enumerate(names, start=1):
+        cells = domain & (district == k)
+        g = ground & (district == k)
+        if not cells.any():
+            continue
+        out[name] = {"surface_temperature_15h_c": round(float(ts15[cells].mean()), 3),
+                     "air_temperature_04h_c": round(float(ta04[g].mean()), 3) if g.any() else None,
+                     "strong_heat_stress_mean_hours": round(float(hours32[g].mean()), 3) if g.any() else None,
+                     "area_m2": float(cells.sum() * Grid.of(site).cell_area_m2)}
+    return out
+
+
+def write_heat_outputs(folder: Path, site: xr.Dataset, result: HeatResult) -> list[Path]:
+    """NetCDF of the hourly fields and GeoTIFFs of the key maps into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    fields = result.fields.copy()
+    standard = {"surface_temperature": "surface_temperature", "air_temperature": "air_temperature"}
+    for name, da in fields.data_vars.items():
+        if name in standard:
+            da.attrs["standard_name"] = standard[name]
+        da.encoding.update(zlib=True, complevel=4, dtype="float32")
+    fields.attrs.update(Conventions="CF-1.8", title="heatsim heat model, hourly fields",
+                        source="heatsim heat model (heatsim.heat.model)")
+    fields["time"].attrs.update(long_name="time (UTC)")
+    fields.to_netcdf(folder / "hourly.nc", engine="h5netcdf")
+    written.append(folder / "hourly.nc")
+    for name, da in key_maps(result, result.parameters.utci_strong_stress_c).items():
+        path = folder / f"{name}.tif"
+        da = da.rio.write_crs(site.rio.crs).rio.write_transform(Grid.of(site).transform)
+        da.rio.write_nodata(np.nan, encoded=False).rio.to_raster(path, compress="deflate")
+        written.append(path)
+    svf = Grid.of(site).dataarray(result.sky_view.astype(np.float32), "sky_view_factor", "1")
+    svf.rio.to_raster(folder / "sky_view_factor.tif", compress="deflate")
+    written.append(folder / "sky_view_factor.tif")
+    return written
