@@ -164,7 +164,11 @@ class HeatModel:
         self.vegetation_top_m = np.where(canopy > 0, elev + site["tree_height"].values, elev).astype(np.float64)
         self.max_height_m = float(max(self.surface_m.max(), self.vegetation_top_m.max()))
         share = built_share(site, t, p.rural_radius_m)
-        self.rural = (share < p.rural_built_share_max) & ~np.isin(site["landcover"].values, t.codes(["water"]))
+        land = ~np.isin(site["landcover"].values, t.codes(["water"]))
+        self.rural = (share < p.rural_built_share_max) & land
+        if not self.rural.any():
+            # a site cut from a town may hold no rural cell: its least built tenth stands in
+            self.rural = (share <= np.percentile(share[land], 10)) & land
 
     def sky_view(self) -> np.ndarray:
         out = np.empty(self.grid.shape, dtype=np.float64)

@@ -1,0 +1,140 @@
+"""The heat model: kernel twins, equilibrium, energy closure, and a scenario's effect."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_site, tiny_arrays, tiny_grid
+
+from heatsim.heat.model import HeatModel
+from heatsim.heat.parameters import HeatParameters
+from heatsim.heat.summary import heat_summary, local_hour_index
+from heatsim.kernels.conduction import conduct_columns
+from heatsim.kernels.surface_energy import (ET_NONE, ET_OPEN_WATER, ET_VEGETATION, STEFAN_BOLTZMANN_W_M2_K4,
+                                            surface_fluxes, surface_fluxes_numpy)
+from heatsim.landcover import default_table
+from heatsim.paths import scenarios_dir
+from heatsim.scenario import apply_scenario, load_scenario
+from heatsim.weather import load_heat_weather
+
+T = default_table()
+FLUX_KW = dict(direct_horizontal_w_m2=650.0, diffuse_w_m2=130.0, sky_emissivity=0.82, vapour_pressure_pa=1800.0,
+               wind_speed_m_s=2.5, reference_height_m=10.0, air_density_kg_m3=1.15, air_heat_capacity_j_kg_k=1005.0,
+               psychrometric_pa_k=67.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_surface_fluxes_equal_their_numpy_twin(seed):
+    rng = np.random.default_rng(seed)
+    n = 2000
+    args = (rng.uniform(280, 335, n), rng.uniform(285, 315, n), rng.uniform(0.05, 0.3, n), rng.uniform(0.9, 0.98, n),
+            rng.uniform(0, 1, n), rng.uniform(0.2, 1, n), rng.choice([0.0002, 0.005, 0.03, 0.5, 1.0], n),
+            rng.integers(0, 5, n).astype(np.int8), rng.uniform(0, 300, n), rng.uniform(0, 1, n))
+    kw = dict(FLUX_KW, wind_speed_m_s=float(rng.uniform(0.2, 6)))
+    a = surface_fluxes(*args, **kw, out=np.empty((6, n)))
+    b = surface_fluxes_numpy(*args, **kw, out=np.empty((6, n)))
+    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-9)
+
+
+def test_flux_slopes_match_finite_differences():
+    """The linearisation handed to the implicit solve is the derivative of the fluxes.
+
+    r_a is held at the previous state's stability in the slope (lagged), so H and LE are
+    compared in strong wind, where stability barely changes r_a."""
+    n = 3
+    ts = np.array([300.0, 315.0, 290.0])
+    args = lambda t: (t, np.full(n, 303.0), np.full(n, 0.15), np.full(n, 0.95), np.ones(n), np.ones(n),  # noqa: E731
+                      np.full(n, 0.03), np.array([ET_NONE, ET_VEGETATION, ET_OPEN_WATER], np.int8),
+                      np.array([0.0, 80.0, 0.0]), np.ones(n))
+    kw = dict(FLUX_KW, wind_speed_m_s=200.0)
+    base = surface_fluxes(*args(ts), **kw, out=np.empty((6, n)))
+    eps = 1e-4
+    up = surface_fluxes(*args(ts + eps), **kw, out=np.empty((6, n)))
+    down = surface_fluxes(*args(ts - eps), **kw, out=np.empty((6, n)))
+    numeric = (up[:3] - down[:3]) / (2 * eps)
+    np.testing.assert_allclose(base[3], numeric[0], rtol=1e-6)
+    np.testing.assert_allclose(base[4], numeric[1], rtol=2e-3)
+    np.testing.assert_allclose(base[5], numeric[2], rtol=2e-3, atol=1e-6)
+
+
+def test_a_cell_at_radiative_equilibrium_stays_there():
+    """No sun, no sky (svf 0: longwave from walls at air temperature), surface = air = deep
+    temperature, no evaporation: every flux is zero and the column does not move."""
+    n, nl, t0 = 4, 10, 295.0
+    temperature = np.full((n, nl), t0)
+    cap = np.full((n, nl), 2e6)
+    cond = np.full((n, nl), 1.0)
+    dz = np.tile(np.asarray(HeatParameters().ground_layers_m), (n, 1))
+    fluxes = np.empty((6, n))
+    new = np.empty_like(temperature)
+    for _ in range(500):
+        surface_fluxes(temperature[:, 0].copy(), np.full(n, t0), np.full(n, 0.2), np.full(n, 0.95), np.zeros(n),
+                       np.zeros(n), np.full(n, 0.03), np.full(n, ET_NONE, np.int8), np.zeros(n), np.zeros(n),
+                       **dict(FLUX_KW, direct_horizontal_w_m2=0.0, diffuse_w_m2=0.0), out=fluxes)
+        rn, h, le, drn, dh, dle = fluxes
+        conduct_columns(temperature, cap, cond, dz, rn - h - le, drn - dh - dle, np.full(n, t0), dt_s=600.0,
+                        scratch=np.empty((n, 2 * nl)), out=new)
+        temperature, new = new, temperature
+    assert np.abs(temperature - t0).max() < 1e-9
+    assert STEFAN_BOLTZMANN_W_M2_K4 == pytest.approx(5.670374419e-8)
+
+
+@pytest.fixture(scope="module")
+def tiny_heat_run():
+    site = make_site(tiny_arrays(), tiny_grid())
+    weather = load_heat_weather("hittegolf-2019", days=1, spinup_days=1)
+    return site, HeatModel(site, T, weather, HeatParameters(air_grid_m=25.0)).run()
+
+
+def test_energy_closes_to_round_off_over_two_days(tiny_heat_run):
+    site, result = tiny_heat_run
+    assert result.ledger.closure_rel < 1e-9
+    assert len(result.ledger.net_radiation_w) == 2 * 144
+
+
+def test_tiny_site_hourly_fields_and_summary(tiny_heat_run):
+    site, result = tiny_heat_run
+    f = result.fields
+    assert f.sizes["time"] == 24
+    i15, i04 = local_hour_index(f, 15), local_hour_index(f, 4)
+    ts15 = f["surface_temperature"].isel(time=i15).values
+    lc = site["landcover"].values
+    asphalt = ts15[lc == T.code("asphalt")].mean()
+    grass = ts15[lc == T.code("grass")].mean()
+    assert asphalt > grass + 5.0  # sealed and dark vs transpiring grass in the afternoon sun
+    # at night the sealed surface is the warmer one (heat stored by day)
+    ts04 = f["surface_temperature"].isel(time=i04).values
+    assert ts04[lc == T.code("asphalt")].mean() > ts04[lc == T.code("grass")].mean()
+    assert np.all(np.isnan(f["utci"].isel(time=i15).values[lc == T.code("building")]))
+    summary = heat_summary(site, T, result)
+    assert summary["surface_temperature_15h_c"]["by_class"]["asphalt"] == pytest.approx(float(asphalt), abs=1e-3)
+    assert summary["energy_closure_rel"] < 1e-9
+
+
+def _markt_window(site, half_m=700.0):
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:31370", always_xy=True).transform(3.3097, 50.8553)
+    part = site.sel(x=slice(x - half_m, x + half_m), y=slice(y + half_m, y - half_m))
+    return part, x, y
+
+
+def test_greened_marktplein_is_cooler_and_the_cooling_fades_with_distance(harelbeke_5m):
+    scenario = load_scenario(scenarios_dir() / "vergroening-marktplein.yaml")
+    changed_site, _, changed = apply_scenario(harelbeke_5m, scenario)
+    base, x, y = _markt_window(harelbeke_5m)
+    green, _, _ = _markt_window(changed_site)
+    weather = load_heat_weather("hittegolf-2019", days=1, spinup_days=1)
+    params = HeatParameters(time_step_s=900.0)
+    runs = [HeatModel(s, T, weather, params).run() for s in (base, green)]
+    i15 = local_hour_index(runs[0].fields, 15)
+    ts = [r.fields["surface_temperature"].isel(time=i15).values for r in runs]
+    ta = [r.fields["air_temperature"].isel(time=i15).values for r in runs]
+    mask = _markt_window(harelbeke_5m.assign(changed=(("y", "x"), changed)))[0]["changed"].values
+    assert (ts[0] - ts[1])[mask].mean() > 5.0  # the square itself: shade, grass, permeable paving
+    xx, yy = np.meshgrid(base.x.values, base.y.values)
+    distance = np.hypot(xx - x, yy - y)
+    cooling = ta[0] - ta[1]
+    near = cooling[distance < 75].mean()
+    far = cooling[(distance > 400) & (distance < 600)].mean()
+    assert near > 0.0
+    assert far < near
