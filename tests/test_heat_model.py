@@ -138,3 +138,23 @@ def test_greened_marktplein_is_cooler_and_the_cooling_fades_with_distance(harelb
     far = cooling[(distance > 400) & (distance < 600)].mean()
     assert near > 0.0
     assert far < near
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_water_store_kernels_equal_their_twins(seed):
+    from heatsim.kernels.water_stores import draw_water, draw_water_numpy, water_availability, water_availability_numpy
+
+    rng = np.random.default_rng(seed)
+    n = 500
+    kind = rng.integers(0, 5, n).astype(np.int8)
+    root, taw, ponded = rng.uniform(0, 80, n), rng.choice([0.0, 10.0, 120.0], n), rng.choice([0.0, 0.4, 3.0], n)
+    a = water_availability(kind, root, taw, ponded, depletion_fraction=0.5, out=np.empty(n))
+    b = water_availability_numpy(kind, root, taw, ponded, depletion_fraction=0.5, out=np.empty(n))
+    np.testing.assert_allclose(a, b)
+    le = rng.uniform(-50, 600, n)
+    r1, p1, r2, p2 = root.copy(), ponded.copy(), root.copy(), ponded.copy()
+    draw_water(kind, le, r1, p1, dt_s=600.0, latent_heat_j_kg=2.45e6)
+    draw_water_numpy(kind, le, r2, p2, dt_s=600.0, latent_heat_j_kg=2.45e6)
+    np.testing.assert_allclose(r1, r2)
+    np.testing.assert_allclose(p1, p2)
+    assert np.all(r1 >= 0) and np.all(p1 >= 0)

@@ -45,6 +45,7 @@ from heatsim.kernels.shadows import sunlit_fraction
 from heatsim.kernels.skyview import sky_view_factor
 from heatsim.kernels.surface_energy import (ET_NONE, ET_OPEN_WATER, ET_PONDED, ET_SOIL, ET_VEGETATION,
                                             aerodynamic_resistance, surface_fluxes)
+from heatsim.kernels.water_stores import draw_water, water_availability
 from heatsim.landcover import LandCoverTable
 
 ET_CODES = {"none": ET_NONE, "ponded": ET_PONDED, "soil": ET_SOIL, "vegetation": ET_VEGETATION,
@@ -199,6 +200,7 @@ class HeatModel:
         energy_new = np.empty(n)
         bottom_flux = np.empty(n)
         sunlit = np.empty(grid.shape)
+        availability = np.empty(n)
         # air grid
         factor = max(1, int(round(p.air_grid_m / grid.resolution_m)))
         ny_a, nx_a = -(-grid.ny // factor), -(-grid.nx // factor)
@@ -206,8 +208,7 @@ class HeatModel:
         air_tmp = np.empty((ny_a, nx_a))
         rural = self.rural.ravel()
         ledger = EnergyLedger(area_m2=float(self.domain.sum() * grid.cell_area_m2))
-        dom = self.domain
-        cell_area = grid.cell_area_m2
+        weight = self.domain * grid.cell_area_m2  # sums over the study area [m2]
         lam = p.latent_heat_j_kg
 
         hourly: dict[str, list] = {k: [] for k in ("surface", "air", "mrt", "utci")}
@@ -226,7 +227,8 @@ class HeatModel:
                 sunlit[:] = 0.0
             sky_emissivity = brutsaert_emissivity(t_ref, float(row["vapour_pressure_pa"]))
             direct_h = float(row["dni_w_m2"]) * max(np.sin(np.radians(elevation)), 0.0)
-            availability = self._water_availability(dt)
+            water_availability(self.et_kind, self.root_water_mm, self.total_available_water_mm, self.ponded_mm,
+                               depletion_fraction=p.depletion_fraction, out=availability)
             surface = temperature[:, 0].copy()
             surface_fluxes(surface, air_fine, self.albedo, self.emissivity, sunlit.ravel(), svf_flat, self.roughness,
                            self.et_kind, self.surface_resistance, availability, direct_horizontal_w_m2=direct_h,
@@ -245,14 +247,14 @@ class HeatModel:
             column_energy_j_m2(new_temperature, self.heat_capacity, self.thickness, energy_new)
             bottom_flux_w_m2(new_temperature, self.conductivity, self.thickness, bottom, bottom_flux)
             ledger.reported.append(bool(time >= report_from))
-            ledger.net_radiation_w.append(float(rn_new[dom].sum() * cell_area))
-            ledger.sensible_w.append(float(h_new[dom].sum() * cell_area))
-            ledger.latent_w.append(float(le_new[dom].sum() * cell_area))
-            ledger.storage_change_w.append(float(((energy_new - energy_old)[dom] / dt).sum() * cell_area))
-            ledger.bottom_w.append(float(bottom_flux[dom].sum() * cell_area))
+            ledger.net_radiation_w.append(float(rn_new @ weight))
+            ledger.sensible_w.append(float(h_new @ weight))
+            ledger.latent_w.append(float(le_new @ weight))
+            ledger.storage_change_w.append(float((energy_new - energy_old) @ weight) / dt)
+            ledger.bottom_w.append(float(bottom_flux @ weight))
             temperature, new_temperature = new_temperature, temperature
             energy_old, energy_new = energy_new, energy_old
-            self._draw_water(np.maximum(le_new, 0.0) * dt / lam)
+            draw_water(self.et_kind, le_new, self.root_water_mm, self.ponded_mm, dt_s=dt, latent_heat_j_kg=lam)
             # air: excess heating over the rural cells drives the canopy-layer anomaly
             excess = h_new - float(h_new[rural].mean()) if rural.any() else h_new
             source = _block_mean(excess.reshape(grid.shape), factor, (ny_a, nx_a))
@@ -282,25 +284,6 @@ class HeatModel:
         return HeatResult(self._fields(hourly, hourly_times), ledger, svf, self.rural, p)
 
     # ------------------------------------------------------------------ pieces
-    def _water_availability(self, dt: float) -> np.ndarray:
-        p = self.p
-        beta = np.zeros(self.n)
-        veg = (self.et_kind == ET_VEGETATION) | (self.et_kind == ET_SOIL)
-        taw = self.total_available_water_mm
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ks = np.where(taw > 0, self.root_water_mm / ((1.0 - p.depletion_fraction) * taw), 0.0)
-        beta[veg] = np.clip(ks[veg], 0.0, 1.0)
-        beta[self.et_kind == ET_OPEN_WATER] = 1.0
-        ponded = self.et_kind == ET_PONDED
-        beta[ponded] = (self.ponded_mm[ponded] > 0).astype(np.float64)
-        return beta
-
-    def _draw_water(self, evaporated_mm: np.ndarray) -> None:
-        veg = (self.et_kind == ET_VEGETATION) | (self.et_kind == ET_SOIL)
-        self.root_water_mm[veg] = np.maximum(self.root_water_mm[veg] - evaporated_mm[veg], 0.0)
-        ponded = self.et_kind == ET_PONDED
-        self.ponded_mm[ponded] = np.maximum(self.ponded_mm[ponded] - evaporated_mm[ponded], 0.0)
-
     def _step_air(self, anomaly, tmp, source_w_m2, t_ref, row, rural_surface_k, dt) -> None:
         """Canopy air exchanges with the air above through the town's roughness; the
         stability of that air is the regional one, set by the rural surface."""
