@@ -50,6 +50,11 @@ def check_scenarios(paths: list[Path], resolution_m: float | None, say: Callable
             if key not in sites:
                 sites[key] = load_site(scenario.site, res)
             _, reports, changed = apply_scenario(sites[key], scenario)
+            heat = scenario.weather.heat
+            if heat is not None and heat.file is not None:
+                from heatsim.weather import load_heat_weather
+
+                load_heat_weather(heat.file, days=heat.days, spinup_days=heat.spinup_days)
         except InputError as exc:
             complain(exc.one_line())
             failures += 1
@@ -61,8 +66,8 @@ def check_scenarios(paths: list[Path], resolution_m: float | None, say: Callable
             lineage.append("inherits from " + " <- ".join(scenario.bases))
         if scenario.includes:
             lineage.append("includes " + ", ".join(scenario.includes))
-        weather = ", then ".join(f"{k} {v.preset}" for k, v in (("storm", scenario.weather.storm),
-                                                                 ("heat", scenario.weather.heat)) if v)
+        weather = ", then ".join(f"{k} {v.preset or Path(v.file).name}" for k, v in (
+            ("storm", scenario.weather.storm), ("heat", scenario.weather.heat)) if v)
         say(f"ok {scenario.name}: {scenario.title}")
         say(f"    site {site.attrs['name']} at {grid.resolution_m:g} m; weather: {weather or 'none'}"
             + "".join(f"; {part}" for part in lineage))

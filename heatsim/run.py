@@ -68,11 +68,11 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
     site = load_site(scenario.site, res)
     site, reports, changed = apply_scenario(site, scenario)
     heat_cfg = scenario.weather.heat
-    weather = load_heat_weather(heat_cfg.preset, days=heat_cfg.days, spinup_days=heat_cfg.spinup_days)
-    params = HeatParameters()
+    weather = load_heat_weather(heat_cfg.preset or heat_cfg.file, days=heat_cfg.days, spinup_days=heat_cfg.spinup_days)
+    params = HeatParameters(time_step_s=float(heat_cfg.time_step_s))
     model = HeatModel(site, scenario.table, weather, params)
     say(f"heat model: {site.sizes['x']} x {site.sizes['y']} cells, {heat_cfg.spinup_days} spin-up + "
-        f"{heat_cfg.days} day(s) of {heat_cfg.preset}")
+        f"{heat_cfg.days} day(s) of {weather.name}, steps of {heat_cfg.time_step_s} s")
     result = model.run(progress=progress)
     final = Path(out) if out is not None else new_run_folder(results_dir(), scenario.name)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -93,8 +93,9 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
             "scenario": {str(p): p.read_text(encoding="utf-8") for p in scenario.chain},
             "inputs_sha256": {str(p): _sha256(p) for p in inputs + [g.geometry_file for g in scenario.interventions
                                                                    if g.geometry_file is not None]},
-            "weather": {"preset": heat_cfg.preset, "source": weather.source, "days": heat_cfg.days,
-                        "spinup_days": heat_cfg.spinup_days},
+            "weather": {"preset": heat_cfg.preset, "file": heat_cfg.file, "source": weather.source,
+                        "days": heat_cfg.days, "spinup_days": heat_cfg.spinup_days,
+                        "time_step_s": heat_cfg.time_step_s},
             "heat_parameters": {k: v for k, v in dataclasses.asdict(params).items() if k != "extra"},
             "land_cover_overrides": scenario.parameters,
             "interventions": [r.lines()[0] for r in reports],

@@ -90,6 +90,47 @@ def mapping_not_utf8(tmp_path, write, tiny_site_folder):
             "--out", str(tmp_path / "new")]
 
 
+def weather_rows(mutate):
+    """A scenario whose hot days come from a weather CSV: the hittegolf preset, changed by ``mutate(lines)``."""
+    def setup(tmp_path, write):
+        from heatsim.weather import preset_file
+
+        lines = [ln for ln in preset_file("hittegolf-2019").read_text().splitlines() if not ln.startswith("#")]
+        header, rows = lines[0], lines[1:]
+        rows = rows + [r.replace("2019-07-25", "2019-07-26") for r in rows]  # two days: spin-up + one
+        (write.folder / "w.csv").write_text("\n".join([header] + mutate(header.split(","), rows)) + "\n")
+        return ["scenario", "check", str(write("s", "name: s\ntitle: t\nsite: SITE\n"
+                                              "weather: {heat: {file: w.csv, days: 1, spinup_days: 1}}\n"))]
+    return setup
+
+
+def _set(column, row_index, value):
+    def mutate(header, rows):
+        col = header.index(column)
+        cells = rows[row_index].split(",")
+        cells[col] = value
+        rows[row_index] = ",".join(cells)
+        return rows
+    return mutate
+
+
+def _fahrenheit(header, rows):
+    col = header.index("air_temperature_c")
+    out = []
+    for r in rows:
+        cells = r.split(",")
+        cells[col] = f"{float(cells[col]) * 9 / 5 + 32:.1f}"
+        out.append(",".join(cells))
+    return out
+
+
+def run_twice(tmp_path, write, tiny_site_folder):
+    out = tmp_path / "run"
+    out.mkdir()
+    return ["run", str(write("s", "name: s\ntitle: t\nsite: SITE\nweather: {heat: {preset: warme-zomerdag}}\n")),
+            "--out", str(out)]
+
+
 def cycle(tmp_path, write):
     write("a", "name: a\ntitle: a\nbase: b\nsite: SITE\n")
     write("b", "name: b\ntitle: b\nbase: a\n")
@@ -173,6 +214,19 @@ CASES = {
     "map name without .png": (lambda tmp_path, write: ["site", "show", "-r", "50", "--out", str(tmp_path / "map")],
                               ("--out", "expected a file name ending in .png")),
     "mapping CSV not UTF-8": (mapping_not_utf8, ("map.csv", "not a UTF-8 text file")),
+    "weather file with a gap": (weather_rows(lambda h, rows: rows[:10] + rows[11:]), ("w.csv", "time")),
+    "weather file in Fahrenheit": (weather_rows(_fahrenheit), ("w.csv", "air_temperature_c")),
+    "weather file with negative wind": (weather_rows(_set("wind_speed_m_s", 5, "-2.0")), ("w.csv", "wind_speed_m_s")),
+    "weather file missing": (lambda tmp_path, write: ["scenario", "check", str(write(
+        "s", "name: s\ntitle: t\nsite: SITE\nweather: {heat: {file: nope.csv}}\n"))],
+        ("s.yaml", "weather.heat.file: weather file not found")),
+    "time step not dividing an hour": (scenario_case("weather: {heat: {preset: warme-zomerdag, time_step_s: 700}}\n"),
+                                       ("s.yaml", "weather.heat: time_step_s must divide one hour")),
+    "time step above an hour": (scenario_case("weather: {heat: {preset: warme-zomerdag, time_step_s: 7200}}\n"),
+                                ("s.yaml", "weather.heat.time_step_s: Input should be less than or equal to 3600")),
+    "run without hot days": (lambda tmp_path, write: ["run", str(write("s", "name: s\ntitle: t\nsite: SITE\n"))],
+                             ("s.yaml", "weather.heat: this scenario asks for no hot days")),
+    "run into an existing folder": (run_twice, ("run", "out: exists; runs never replace an earlier run")),
     "unknown key": (scenario_case("colour: red\n"), ("s.yaml", "colour: unknown key")),
     "unknown intervention kind": (scenario_case("interventions:\n  - {kind: pave-over, geometry: geometries/g.geojson}\n"),
                                   ("s.yaml", "interventions[0].kind: unknown kind 'pave-over'")),

@@ -63,3 +63,32 @@ def test_scenario_map_zooms_to_the_changed_area(tmp_path, capsys):
     assert main(["site", "show", "--scenario", str(scenarios_dir() / "vergroening-marktplein.yaml"),
                  "--resolution", "10", "--out", str(tmp_path / "m.png")]) == 0
     assert (tmp_path / "m.png").is_file()
+
+
+def test_run_writes_a_complete_run_folder(tmp_path, scenario_dir, capsys):
+    import json
+
+    import rioxarray
+    import xarray as xr
+
+    path = scenario_dir("hot", "name: hot\ntitle: hot day\nsite: SITE\n"
+                               "weather: {heat: {preset: hittegolf-2019, days: 1, spinup_days: 1, time_step_s: 900}}\n")
+    out = tmp_path / "run"
+    assert main(["run", str(path), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    heat = summary["heat"]
+    for key in ("mean", "p95", "by_class"):
+        assert key in heat["surface_temperature_15h_c"]
+    assert "mean" in heat["air_temperature_04h_c"]
+    # a 300 m x 200 m site has no rural land and no urban core: the heat island is undefined, not 0
+    assert heat["uhi_night_k"] is None and heat["uhi_cells"]["urban_core"] == 0
+    assert heat["energy_closure_rel"] < 1e-9
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["weather"]["preset"] == "hittegolf-2019" and manifest["wall_time_s"] > 0
+    assert any(k.endswith("hot.yaml") for k in manifest["scenario"])
+    fields = xr.open_dataset(out / "heat" / "hourly.nc", engine="h5netcdf")
+    assert fields["surface_temperature"].attrs["units"] == "degC" and fields.sizes["time"] == 24
+    ts15 = rioxarray.open_rasterio(out / "heat" / "surface_temperature_15h.tif")
+    assert ts15.rio.crs.to_epsg() == 31370
+    assert (out / "heat" / "utci_hours_above_32.tif").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no partial folder left

@@ -209,7 +209,15 @@ def load_scenario(path: str | Path, root: Path | None = None) -> Scenario:
         resolution = resolution if resolution is not None else spec.resolution_m
         if spec.weather:
             storm = storm or spec.weather.storm
-            heat = heat or spec.weather.heat
+            if heat is None and spec.weather.heat is not None:
+                heat = spec.weather.heat
+                if heat.file is not None:  # a weather file next to the scenario that names it
+                    wpath = p.parent / heat.file
+                    if not _inside(wpath, root):
+                        raise InputError(p, "weather.heat.file", f"{heat.file!r} leaves the scenarios folder {root}")
+                    if not wpath.is_file():
+                        raise InputError(p, "weather.heat.file", f"weather file not found: {wpath}")
+                    heat = heat.model_copy(update={"file": str(wpath.resolve())})
     site_folder = _site_folder(site_ref, site_from or path)
     bundled = "/" not in site_ref and (inputs_dir() / site_ref).resolve() == site_folder
     site_path = site_ref if bundled else str(site_folder)

@@ -164,9 +164,22 @@ class StormWeather(Strict):
 
 
 class HeatWeather(Strict):
-    preset: Annotated[str, _preset_in(HEAT_PRESETS, "heat")]
+    """Hot days: a named preset or a weather CSV next to the scenario (heatsim/weather.py)."""
+
+    preset: Annotated[str, _preset_in(HEAT_PRESETS, "heat")] | None = None
+    file: str | None = Field(None, description="a weather CSV, relative to the scenario file")
     days: int = Field(1, ge=1, le=3, description="simulated hot days after the spin-up")
     spinup_days: int = Field(1, ge=0, le=2, description="days simulated first and discarded")
+    time_step_s: int = Field(600, ge=60, le=3600, description="model time step [s], a divisor of one hour")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.preset is None) == (self.file is None):
+            raise ValueError("give either preset (one of " + ", ".join(HEAT_PRESETS) + ") or file (a weather CSV)")
+        if 3600 % self.time_step_s:
+            raise ValueError(f"time_step_s must divide one hour (3600 s), got {self.time_step_s}; steps above an "
+                             "hour would also miss the afternoon peak of the linearised surface balance")
+        return self
 
 
 class Weather(Strict):
