@@ -85,6 +85,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -173,10 +174,13 @@ def _derive(base: pd.DataFrame, radiation: pd.DataFrame | None, linke_turbidity:
     out["wind_u_m_s"], out["wind_v_m_s"] = wind_components(speed, direction)
     out["pressure_pa"] = base["pressure_pa"].to_numpy(float)
 
-    sun = HARELBEKE.get_solarposition(times, pressure=out["pressure_pa"].to_numpy(), temperature=t_c)
+    with warnings.catch_warnings():  # pvlib 0.16 uses DatetimeIndex.dayofyear, deprecated in pandas 3
+        warnings.filterwarnings("ignore", message=".*dayofyear is deprecated.*")
+        sun = HARELBEKE.get_solarposition(times, pressure=out["pressure_pa"].to_numpy(), temperature=t_c)
+        if radiation is None:
+            kwargs = {} if linke_turbidity is None else {"linke_turbidity": linke_turbidity}
+            sky = HARELBEKE.get_clearsky(times, model="ineichen", solar_position=sun, **kwargs)
     if radiation is None:
-        kwargs = {} if linke_turbidity is None else {"linke_turbidity": linke_turbidity}
-        sky = HARELBEKE.get_clearsky(times, model="ineichen", solar_position=sun, **kwargs)
         for col in ("ghi", "dni", "dhi"):
             out[f"{col}_w_m2"] = sky[col].clip(lower=0.0).to_numpy(float)
     else:

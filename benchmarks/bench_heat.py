@@ -1,0 +1,816 @@
+"""Heat-model kernels against their NumPy twins and the machine's memory bandwidth,
+and the whole heat model on the bundled Harelbeke site.
+
+Usage::
+
+    python benchmarks/bench_heat.py [--sizes 0.25 1 4] [--model-resolution 10]
+                                    [--json PATH] [--no-model] [--no-compile-probe]
+
+A script run on demand, never in the tests. Everything is measured in one run:
+compare numbers only within one run (two-core machines drift by +-30% between runs),
+which is why the bandwidth triad is measured here and not quoted.
+
+What it measures:
+
+1. a STREAM-like triad ``a = b + s*c`` (numba, parallel) on 32 M float64 elements,
+   best of 5: the machine's memory bandwidth, counted at 24 bytes per element
+   (2 reads + 1 write, write-allocate NOT counted, as in STREAM; the figure with
+   write-allocate is 4/3 of it and is reported too);
+2. each kernel on a seeded synthetic town of 0.25, 1, 4 (and, on request, 16) million
+   5 m cells: the first call in this process (numba cache load or compile, page faults),
+   the warm time per call (best of 3 after that warm-up call), cell updates per second,
+   the bytes a call must move (the arrays read and written once each, write-allocate
+   not counted; per-kernel counts in KERNEL_BYTES_PER_CELL), the effective bandwidth
+   and its share of the triad's;
+3. each kernel's NumPy twin, on the same grid when it is no larger than the twin's
+   limit (TWIN_LIMIT_CELLS), otherwise on a smaller synthetic town of that limit
+   (flagged ``smaller grid``). The speed ratio kernel/twin is per cell; ``ratio same
+   grid`` also times the kernel on the twin's grid (for the sky view the per-cell cost
+   depends on the grid, since rays stop at its edge);
+4. cold vs warm: besides the in-process first call, a subprocess with an empty
+   ``NUMBA_CACHE_DIR`` times each kernel's first call with a full compile;
+5. ``HeatModel.run()`` on the Harelbeke site (first a 50 m run to compile), cell-steps
+   per second, wall time per simulated day, a breakdown of the run by kernel and the
+   NumPy glue around them, and the sky view factor of the whole site on its own.
+
+Memory: 16 M cells need about 9 GB (the conduction columns: 10 layers x 8 B x 6 arrays
++ the scratch); the 5 m model about 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+
+from heatsim.heat.model import ET_CODES, ROOF_CLASSES
+from heatsim.heat.parameters import HeatParameters
+from heatsim.kernels.airtemp import air_temperature_max_dt_s, air_temperature_step, air_temperature_step_numpy
+from heatsim.kernels.conduction import (bottom_flux_w_m2, bottom_flux_w_m2_numpy, column_energy_j_m2,
+                                        column_energy_j_m2_numpy, conduct_columns, conduct_columns_numpy)
+from heatsim.kernels.shadows import sunlit_fraction, sunlit_fraction_numpy
+from heatsim.kernels.skyview import sky_view_factor, sky_view_factor_numpy
+from heatsim.kernels.surface_energy import ET_OPEN_WATER, ET_PONDED, ET_SOIL, ET_VEGETATION, surface_fluxes, \
+    surface_fluxes_numpy
+from heatsim.landcover import default_table
+
+CELL_M = 5.0
+SEED = 20190725
+TRIAD_N = 32 * 2**20  # 32 Mi float64 per array, 256 MiB each: far beyond any cache
+TRIAD_BYTES_PER_ELEMENT = 24  # read b, read c, write a; write-allocate of a not counted (STREAM convention)
+SUN_AZIMUTH_DEG, SUN_ELEVATION_DEG = 135.0, 35.0  # a mid-morning sun in July (Harelbeke)
+WIND_U_M_S, WIND_V_M_S = 2.0, -1.5
+
+P = HeatParameters()
+N_LAYERS = len(P.ground_layers_m)
+F8 = 8  # bytes per float64
+
+#: Bytes a call must move per cell update: every array it reads or writes counted once
+#: (neighbour and ray re-reads assumed to hit the caches), write-allocate NOT counted
+#: (as the triad). n = N_LAYERS = 10 layers of the model's columns.
+KERNEL_BYTES_PER_CELL = {
+    # reads surface_m, vegetation_top_m, canopy; writes out (ray samples of other cells: cache)
+    "sunlit_fraction": 4 * F8,
+    # the same three inputs and out (out[i, :] is re-read n_directions times, a row stays in cache)
+    "sky_view_factor": 4 * F8,
+    # reads surface_k, air_k, albedo, emissivity, sunlit, sky_view, roughness_m,
+    # surface_resistance_s_m, water_availability (9 x 8 B) and et_kind (int8, 1 B); writes out (6 x 8 B)
+    "surface_fluxes": 9 * F8 + 1 + 6 * F8,
+    # reads temperature, heat capacity, conductivity, thickness (4 x n x 8 B) and flux, slope,
+    # bottom temperature (3 x 8 B); writes scratch (2n x 8 B; re-read while still in L1, not
+    # counted again) and out (n x 8 B)
+    "conduct_columns": 4 * N_LAYERS * F8 + 3 * F8 + 2 * N_LAYERS * F8 + N_LAYERS * F8,
+    # reads temperature, heat capacity, thickness (3 x n x 8 B); writes out (8 B)
+    "column_energy_j_m2": 3 * N_LAYERS * F8 + F8,
+    # reads the last layer of temperature, conductivity, thickness: rows are 80 B apart, so each
+    # read costs a whole 64 B cache line (3 x 64 B; only 3 x 8 B of it used), plus bottom
+    # temperature (8 B); writes out (8 B)
+    "bottom_flux_w_m2": 3 * 64 + F8 + F8,
+    # reads air_k, sensible flux; writes out (the 4 neighbours come from cache)
+    "air_temperature_step": 3 * F8,
+}
+
+#: A twin runs on the benchmark's grid when it has at most this many cells, else on a
+#: synthetic town of this many cells. The sky view and conduction twins loop in Python.
+TWIN_LIMIT_CELLS = {
+    "sunlit_fraction": 250_000,
+    "sky_view_factor": 100 * 100,
+    "surface_fluxes": 4_200_000,
+    "conduct_columns": 20_000,
+    "column_energy_j_m2": 4_200_000,
+    "bottom_flux_w_m2": 4_200_000,
+    "air_temperature_step": 4_200_000,
+}
+KERNEL_ORDER = list(KERNEL_BYTES_PER_CELL)
+
+
+# ---------------------------------------------------------------------- machine and triad
+def machine_info() -> dict:
+    cpu_model = platform.processor() or ""
+    mem_gb = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu_model = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal"):
+                    mem_gb = round(int(line.split()[1]) / 2**20, 1)
+                    break
+    except OSError:
+        pass
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_model": cpu_model,
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": affinity,
+        "memory_gb": mem_gb,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "numba_threads": numba.get_num_threads(),
+    }
+
+
+@numba.njit(parallel=True)
+def _fill(a, value):
+    for i in numba.prange(a.shape[0]):
+        a[i] = value
+
+
+@numba.njit(parallel=True)
+def _triad(a, b, c, s):
+    for i in numba.prange(a.shape[0]):
+        a[i] = b[i] + s * c[i]
+
+
+class CpuMonitor:
+    """Who used the CPUs over a section: this process (threads and waited-for children),
+    everybody else, and the hypervisor (steal), in cores, from /proc/stat and /proc/self/stat
+    (10 ms ticks: meaningful over sections of a second or more). Other processes on a
+    two-core machine stall the second numba thread, so a section with others > ~0.2 cores
+    is suspect."""
+
+    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    @staticmethod
+    def _snapshot():
+        try:
+            with open("/proc/stat") as f:
+                v = [int(x) for x in f.readline().split()[1:]]
+            with open("/proc/self/stat") as f:
+                s = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        busy = v[0] + v[1] + v[2] + v[5] + v[6]  # user nice system irq softirq (guest is in user)
+        steal = v[7] if len(v) > 7 else 0
+        ours = sum(int(x) for x in s[11:15])  # utime stime cutime cstime
+        return time.perf_counter(), busy, steal, ours
+
+    def __init__(self):
+        self.start = self._snapshot()
+
+    def result(self) -> dict | None:
+        end = self._snapshot()
+        if self.start is None or end is None:
+            return None
+        wall = end[0] - self.start[0]
+        d_busy, d_steal, d_ours = (end[k] - self.start[k] for k in (1, 2, 3))
+        scale = 1.0 / (self.TICK * wall) if wall > 0 else 0.0
+        return {"wall_s": wall, "ours_cores": d_ours * scale, "others_cores": max(d_busy - d_ours, 0) * scale,
+                "steal_cores": d_steal * scale}
+
+
+CONTENTION: list = []  # one CpuMonitor result per section, in order
+
+
+@contextmanager
+def section(name: str):
+    mon = CpuMonitor()
+    try:
+        yield
+    finally:
+        r = mon.result()
+        if r is not None:
+            CONTENTION.append({"section": name, **r})
+
+
+def triad_bandwidth(n: int = TRIAD_N, repeats: int = 5) -> dict:
+    """STREAM triad a = b + s*c, numba prange; arrays first touched in parallel."""
+    a, b, c = np.empty(n), np.empty(n), np.empty(n)
+    _fill(a, 0.0)
+    _fill(b, 1.0)
+    _fill(c, 2.0)
+    _triad(a, b, c, 3.0)  # compile (not cached) and warm
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        _triad(a, b, c, 3.0)
+        times.append(time.perf_counter() - t0)
+    assert a[0] == 7.0 and a[-1] == 7.0
+    best = min(times)
+    gb_s = TRIAD_BYTES_PER_ELEMENT * n / best / 1e9
+    return {"elements": n, "array_mib": n * 8 / 2**20, "best_s": best, "times_s": times,
+            "bytes_per_element": TRIAD_BYTES_PER_ELEMENT, "write_allocate_counted": False,
+            "gb_s": gb_s, "gb_s_with_write_allocate": gb_s * 32 / 24}
+
+
+# ---------------------------------------------------------------------- synthetic town
+def grid_shape(n_cells: int) -> tuple[int, int]:
+    ny = max(1, int(math.sqrt(n_cells)))
+    return ny, max(1, round(n_cells / ny))
+
+
+def make_town(n_cells: int, seed: int = SEED) -> dict:
+    """A seeded synthetic town of about ``n_cells`` 5 m cells (square-ish grid).
+
+    Gentle terrain (15 m +- 6 m, Flemish), 10 m streets every 140 m, 35 m lots that hold
+    a building block (3-5 cells a side, 6-15 m tall) in a paved or grass yard, a park or a
+    grass plot; round tree crowns (7.5-40 m wide, 5-15 m tall, cover 0.6-0.95) in parks,
+    half of the grass plots and a fifth of the yards; a 35 m wide meandering river.
+    Land cover codes come from heatsim.landcover.default_table(). Returns the 2-D rasters
+    the kernels need (float64, C order) and the land cover (uint8).
+    """
+    table = default_table()
+    rng = np.random.default_rng(seed)
+    ny, nx = grid_shape(n_cells)
+    i = np.arange(ny)[:, None]
+    j = np.arange(nx)[None, :]
+    y_m, x_m = i * CELL_M, j * CELL_M
+    elevation = (15.0 + 3.0 * np.sin(2 * np.pi * x_m / 1500.0) + 2.0 * np.cos(2 * np.pi * y_m / 1100.0)
+                 + 1.0 * np.sin(2 * np.pi * (x_m + y_m) / 400.0))
+
+    lot = 7
+    nly, nlx = -(-ny // lot), -(-nx // lot)
+    kind = rng.choice(4, size=(nly, nlx), p=[0.55, 0.20, 0.15, 0.10])  # 0 building, 1 park, 2 yard, 3 grass
+    r0, c0 = rng.integers(0, 3, (nly, nlx)), rng.integers(0, 3, (nly, nlx))
+    bh, bw = rng.integers(3, 6, (nly, nlx)), rng.integers(3, 6, (nly, nlx))
+    height = rng.uniform(6.0, 15.0, (nly, nlx))
+    yard_paved = rng.random((nly, nlx)) < 0.5
+    has_tree = np.where(kind == 1, True, np.where(kind == 3, rng.random((nly, nlx)) < 0.5,
+                                                  rng.random((nly, nlx)) < 0.2))
+    crown_r = rng.uniform(0.75, 4.0, (nly, nlx))  # radius in cells
+    crown_y, crown_x = rng.uniform(0, lot, (nly, nlx)), rng.uniform(0, lot, (nly, nlx))
+    tree_h = rng.uniform(5.0, 15.0, (nly, nlx))
+    cover = rng.uniform(0.6, 0.95, (nly, nlx))
+
+    li, lj = i // lot, j // lot  # lot of each cell (broadcast to (ny, nx) on use)
+    oi, oj = i % lot, j % lot  # offset within the lot
+
+    def per_cell(lot_values):
+        return lot_values[li, lj]
+
+    street = (i % 28 < 2) | (j % 28 < 2)
+    river_centre = 0.6 * ny + 0.08 * ny * np.sin(2 * np.pi * j / max(nx / 1.5, 1.0))
+    river = np.abs(i - river_centre) < 3.5
+    k = per_cell(kind)
+    building = ((k == 0) & (oi >= per_cell(r0)) & (oi < per_cell(r0 + bh)) & (oj >= per_cell(c0))
+                & (oj < per_cell(c0 + bw)) & ~street & ~river)
+    crown = (per_cell(has_tree) & ((oi + 0.5 - per_cell(crown_y)) ** 2 + (oj + 0.5 - per_cell(crown_x)) ** 2
+                                   < per_cell(crown_r) ** 2) & ~building & ~river)
+
+    landcover = np.full((ny, nx), table.code("grass"), dtype=np.uint8)
+    landcover[(k == 2) | ((k == 0) & per_cell(yard_paved))] = table.code("paving")
+    landcover[street] = table.code("asphalt")
+    landcover[crown] = table.code("trees")
+    landcover[building] = table.code("building")
+    landcover[river] = table.code("water")
+
+    building_height = np.where(building, per_cell(height), 0.0)
+    tree_height = np.where(crown, per_cell(tree_h), 0.0)
+    canopy = np.ascontiguousarray(np.where(crown, per_cell(cover), 0.0))
+    surface_m = np.ascontiguousarray(elevation + building_height)
+    vegetation_top_m = np.ascontiguousarray(np.where(crown, elevation + tree_height, elevation))
+    return {
+        "shape": (ny, nx),
+        "cells": ny * nx,
+        "landcover": landcover,
+        "surface_m": surface_m,
+        "vegetation_top_m": vegetation_top_m,
+        "canopy": canopy,
+        "max_height_m": float(max(surface_m.max(), vegetation_top_m.max())),
+        "building_share": float(building.mean()),
+        "tree_share": float(crown.mean()),
+    }
+
+
+class Workload:
+    """The kernels' arguments for one town, built on first use (and droppable, for memory)."""
+
+    def __init__(self, town: dict):
+        self.town = town
+        self.shape = town["shape"]
+        self.n = town["cells"]
+        self.rng = np.random.default_rng(SEED + 1)
+        self._cache: dict = {}
+
+    def drop(self, *names):
+        for name in names:
+            self._cache.pop(name, None)
+
+    def _get(self, name, build):
+        if name not in self._cache:
+            self._cache[name] = build()
+        return self._cache[name]
+
+    # -- radiation geometry (2-D rasters)
+    def sunlit(self):
+        t = self.town
+        kw = dict(cell_size_m=CELL_M, sun_azimuth_deg=SUN_AZIMUTH_DEG, sun_elevation_deg=SUN_ELEVATION_DEG,
+                  max_distance_m=P.horizon_distance_m, max_height_m=t["max_height_m"],
+                  leaf_transmissivity=P.leaf_transmissivity, out=self._get("sunlit_out", lambda: np.zeros(self.shape)))
+        return (t["surface_m"], t["vegetation_top_m"], t["canopy"]), kw
+
+    def sky_view(self):
+        t = self.town
+        kw = dict(cell_size_m=CELL_M, n_directions=P.sky_view_directions, max_distance_m=P.horizon_distance_m,
+                  leaf_transmissivity=P.leaf_transmissivity, out=self._get("svf_out", lambda: np.zeros(self.shape)))
+        return (t["surface_m"], t["vegetation_top_m"], t["canopy"]), kw
+
+    def _radiation_fields(self):
+        """sunlit and svf for the flux inputs: the kernels' results if they ran, else a cheap stand-in."""
+        sunlit = self._cache.get("sunlit_out")
+        svf = self._cache.get("svf_out")
+        if sunlit is None or not sunlit.any():
+            sunlit = np.where(self.town["canopy"] > 0, 0.1, 1.0)
+        if svf is None or not svf.any():
+            svf = np.where(self.town["canopy"] > 0, 0.3, 0.8)
+        return sunlit.ravel(), svf.ravel()
+
+    # -- per-cell surface parameters (1-D), as HeatModel._setup_cells derives them
+    def _cells(self):
+        def build():
+            table = default_table()
+            lc = self.town["landcover"].ravel()
+            look = lambda name, fill=0.0: table.lookup(name, fill)[lc]  # noqa: E731
+            et = np.zeros(max(c.code for c in table.classes.values()) + 1, dtype=np.int8)
+            for cls in table.classes.values():
+                et[cls.code] = ET_CODES[cls.et_kind]
+            et_kind = et[lc]
+            lai = look("leaf_area_index")
+            surface_resistance = np.where(et_kind == ET_VEGETATION,
+                                          P.bulk_stomatal_resistance_s_m / np.maximum(0.5 * lai, 1e-3), 0.0)
+            availability = np.zeros(self.n)
+            veg = (et_kind == ET_VEGETATION) | (et_kind == ET_SOIL)
+            availability[veg] = self.rng.uniform(0.3, 1.0, int(veg.sum()))
+            availability[et_kind == ET_OPEN_WATER] = 1.0
+            availability[et_kind == ET_PONDED] = 0.0
+            roof = np.isin(lc, table.codes(list(ROOF_CLASSES)))
+            return {"lc": lc, "albedo": look("albedo"), "emissivity": look("emissivity"),
+                    "roughness": look("roughness_length_m", 0.1), "et_kind": et_kind,
+                    "surface_resistance": surface_resistance, "availability": availability, "roof": roof,
+                    "water": et_kind == ET_OPEN_WATER, "look": look}
+        return self._get("cells", build)
+
+    def fluxes(self):
+        c = self._cells()
+
+        def temps():
+            sunlit, _ = self._radiation_fields()
+            surface_k = 295.0 + 25.0 * sunlit + self.rng.normal(0.0, 1.0, self.n)
+            air_k = 303.0 + self.rng.normal(0.0, 0.3, self.n)
+            return surface_k, air_k
+
+        surface_k, air_k = self._get("temps", temps)
+        sunlit, svf = self._radiation_fields()
+        kw = dict(direct_horizontal_w_m2=600.0, diffuse_w_m2=120.0, sky_emissivity=0.82, vapour_pressure_pa=1500.0,
+                  wind_speed_m_s=2.5, reference_height_m=P.wind_reference_height_m,
+                  air_density_kg_m3=P.air_density_kg_m3, air_heat_capacity_j_kg_k=P.air_heat_capacity_j_kg_k,
+                  psychrometric_pa_k=P.psychrometric_pa_k,
+                  out=self._get("flux_out", lambda: np.zeros((6, self.n))))
+        return (surface_k, air_k, c["albedo"], c["emissivity"], sunlit, svf, c["roughness"], c["et_kind"],
+                c["surface_resistance"], c["availability"]), kw
+
+    # -- conduction columns (n, N_LAYERS), as HeatModel._setup_cells and run() build them
+    def _columns(self):
+        def build():
+            c = self._cells()
+            roof, water, look = c["roof"], c["water"], c["look"]
+            thickness = np.where(roof[:, None], np.asarray(P.roof_layers_m)[None, :],
+                                 np.asarray(P.ground_layers_m)[None, :]).astype(np.float64)
+            cap = np.repeat(look("heat_capacity_j_m3_k")[:, None], N_LAYERS, axis=1)
+            cond = np.repeat(look("conductivity_w_m_k")[:, None], N_LAYERS, axis=1)
+            insulation = roof[:, None] & (np.arange(N_LAYERS)[None, :] >= P.roof_covering_layers)
+            cap[insulation] = P.insulation_heat_capacity_j_m3_k
+            cond[insulation] = P.insulation_conductivity_w_m_k
+            cond[water, :] = P.water_conductivity_w_m_k
+            bottom = np.where(roof, P.indoor_temperature_k,
+                              np.where(water, P.water_temperature_k, P.deep_ground_temperature_k))
+            temperature = bottom[:, None] + self.rng.uniform(-2.0, 15.0, (self.n, 1)) * np.linspace(1.0, 0.0, N_LAYERS)
+            flux_out = self._cache.get("flux_out")
+            if flux_out is not None and flux_out.any():
+                rn, h, le, drn, dh, dle = flux_out
+                flux, slope = rn - h - le, drn - dh - dle
+            else:
+                flux = self.rng.uniform(-100.0, 500.0, self.n)
+                slope = self.rng.uniform(-30.0, -5.0, self.n)
+            return {"temperature": np.ascontiguousarray(temperature), "cap": np.ascontiguousarray(cap),
+                    "cond": np.ascontiguousarray(cond), "thickness": thickness, "flux": flux, "slope": slope,
+                    "bottom": bottom, "scratch": np.zeros((self.n, 2 * N_LAYERS)),
+                    "out": np.zeros((self.n, N_LAYERS)), "out1": np.zeros(self.n)}
+        return self._get("columns", build)
+
+    def conduct(self):
+        c = self._columns()
+        return (c["temperature"], c["cap"], c["cond"], c["thickness"], c["flux"], c["slope"], c["bottom"]), \
+            dict(dt_s=P.time_step_s, scratch=c["scratch"], out=c["out"])
+
+    def energy(self):
+        c = self._columns()
+        return (c["temperature"], c["cap"], c["thickness"], c["out1"]), {}
+
+    def bottom_flux(self):
+        c = self._columns()
+        return (c["temperature"], c["cond"], c["thickness"], c["bottom"], c["out1"]), {}
+
+    # -- air (2-D, here on the fine grid itself)
+    def air(self):
+        def build():
+            flux_out = self._cache.get("flux_out")
+            h = (flux_out[1].reshape(self.shape).copy() if flux_out is not None and flux_out.any()
+                 else self.rng.uniform(-20.0, 250.0, self.shape))
+            air = 303.0 + self.rng.normal(0.0, 0.5, self.shape)
+            return air, h, np.zeros(self.shape)
+        air, h, out = self._get("air", build)
+        tau = 3600.0
+        dt = 0.9 * air_temperature_max_dt_s(wind_u_m_s=WIND_U_M_S, wind_v_m_s=WIND_V_M_S, cell_size_m=CELL_M,
+                                            diffusivity_m2_s=P.air_horizontal_diffusivity_m2_s,
+                                            relaxation_time_s=tau)
+        return (air, h, 302.0), dict(wind_u_m_s=WIND_U_M_S, wind_v_m_s=WIND_V_M_S, cell_size_m=CELL_M,
+                                     mixing_height_m=P.canopy_layer_depth_m,
+                                     diffusivity_m2_s=P.air_horizontal_diffusivity_m2_s, relaxation_time_s=tau,
+                                     air_density_kg_m3=P.air_density_kg_m3,
+                                     air_heat_capacity_j_kg_k=P.air_heat_capacity_j_kg_k, dt_s=dt, out=out)
+
+
+#: kernel name -> (kernel, twin, Workload method giving (args, kwargs))
+KERNELS = {
+    "sunlit_fraction": (sunlit_fraction, sunlit_fraction_numpy, Workload.sunlit),
+    "sky_view_factor": (sky_view_factor, sky_view_factor_numpy, Workload.sky_view),
+    "surface_fluxes": (surface_fluxes, surface_fluxes_numpy, Workload.fluxes),
+    "conduct_columns": (conduct_columns, conduct_columns_numpy, Workload.conduct),
+    "column_energy_j_m2": (column_energy_j_m2, column_energy_j_m2_numpy, Workload.energy),
+    "bottom_flux_w_m2": (bottom_flux_w_m2, bottom_flux_w_m2_numpy, Workload.bottom_flux),
+    "air_temperature_step": (air_temperature_step, air_temperature_step_numpy, Workload.air),
+}
+
+
+# ---------------------------------------------------------------------- timing
+def timed(fn, args, kwargs) -> float:
+    t0 = time.perf_counter()
+    fn(*args, **kwargs)
+    return time.perf_counter() - t0
+
+
+def best_of(fn, args, kwargs, repeats: int = 3, warmup: bool = True) -> tuple[float | None, float, list]:
+    """(time of the warm-up call or None, best of ``repeats`` calls, all repeat times)."""
+    first = timed(fn, args, kwargs) if warmup else None
+    times = [timed(fn, args, kwargs) for _ in range(repeats)]
+    return first, min(times), times
+
+
+def cache_stats(dispatcher) -> dict:
+    s = dispatcher.stats
+    return {"cache_path": s.cache_path, "cache_hits": sum(s.cache_hits.values()),
+            "cache_misses": sum(s.cache_misses.values())}
+
+
+# ---------------------------------------------------------------------- kernels
+def bench_kernels(sizes_m: list[float], triad_gb_s: float, log) -> list[dict]:
+    rows = []
+    twin_cache: dict = {}  # (kernel, twin cells) -> twin result measured on a smaller town
+    first_seen: set = set()
+    for size in sizes_m:
+        with section(f"kernels at {size:g} M cells"):
+            rows.extend(_bench_size(size, triad_gb_s, twin_cache, first_seen, log))
+    return rows
+
+
+def _bench_size(size, triad_gb_s, twin_cache, first_seen, log) -> list[dict]:
+    rows = []
+    n_target = int(round(size * 1e6))
+    t0 = time.perf_counter()
+    work = Workload(make_town(n_target))
+    log(f"town of {work.n:,} cells ({work.shape[0]} x {work.shape[1]}) built in {time.perf_counter() - t0:.1f} s, "
+        f"buildings {work.town['building_share']:.0%}, tree crowns {work.town['tree_share']:.0%}")
+    for name in KERNEL_ORDER:
+        kernel, twin, method = KERNELS[name]
+        args, kwargs = method(work)
+        first, best, times = best_of(kernel, args, kwargs)
+        row = {"kernel": name, "size_m": size, "cells": work.n, "grid": list(work.shape),
+               "first_call_s": first, "warm_best_s": best, "warm_times_s": times,
+               "cells_per_s": work.n / best, "bytes_per_cell": KERNEL_BYTES_PER_CELL[name]}
+        row["bytes_per_call"] = row["bytes_per_cell"] * work.n
+        row["gb_s"] = row["bytes_per_call"] / best / 1e9
+        row["fraction_of_triad"] = row["gb_s"] / triad_gb_s
+        if name not in first_seen:  # first call in this process: cache load or compile
+            first_seen.add(name)
+            row["first_in_process"] = True
+            row["numba_cache"] = cache_stats(kernel)
+        # the twin
+        limit = TWIN_LIMIT_CELLS[name]
+        if work.n <= limit:
+            _, twin_best, _ = best_of(*_twin_call(twin, args, kwargs), warmup=False)
+            row["twin"] = {"cells": work.n, "grid": list(work.shape), "smaller_grid": False,
+                           "best_s": twin_best, "cells_per_s": work.n / twin_best}
+            row["speedup_per_cell"] = row["cells_per_s"] / row["twin"]["cells_per_s"]
+            row["speedup_same_grid"] = row["speedup_per_cell"]
+        else:
+            key = (name, limit)
+            if key not in twin_cache:
+                twin_cache[key] = bench_twin_small(name, limit)
+            tw = twin_cache[key]
+            row["twin"] = {k: tw[k] for k in ("cells", "grid", "best_s", "cells_per_s")}
+            row["twin"]["smaller_grid"] = True
+            row["speedup_per_cell"] = row["cells_per_s"] / tw["cells_per_s"]
+            row["speedup_same_grid"] = tw["kernel_cells_per_s"] / tw["cells_per_s"]
+            row["kernel_on_twin_grid_cells_per_s"] = tw["kernel_cells_per_s"]
+        rows.append(row)
+        log(format_row(row))
+        if name == "air_temperature_step":
+            work.drop("air")
+        if name == "bottom_flux_w_m2":
+            work.drop("columns")  # the largest arrays
+        if name == "surface_fluxes":
+            work.drop("temps")
+    del work
+    return rows
+
+
+def _twin_call(twin, args, kwargs):
+    """Call a twin with a fresh output array (so the kernel's result stays untouched)."""
+    if "out" in kwargs:
+        return twin, args, {**kwargs, "out": np.empty_like(kwargs["out"])}
+    return twin, args[:-1] + (np.empty_like(args[-1]),), kwargs
+
+
+def bench_twin_small(name: str, n_cells: int) -> dict:
+    """Twin and kernel on a separate synthetic town of ``n_cells`` (the twin's limit)."""
+    kernel, twin, method = KERNELS[name]
+    work = Workload(make_town(n_cells))
+    if name in ("surface_fluxes", "conduct_columns", "column_energy_j_m2", "bottom_flux_w_m2",
+                "air_temperature_step"):
+        # inputs derived from the radiation fields: fill them as on the big grid
+        sunlit_fraction(*Workload.sunlit(work)[0], **Workload.sunlit(work)[1])
+        args_s, kw_s = Workload.sky_view(work)
+        sky_view_factor(*args_s, **kw_s)
+        args_f, kw_f = Workload.fluxes(work)
+        surface_fluxes(*args_f, **kw_f)
+    args, kwargs = method(work)
+    _, kernel_best, _ = best_of(kernel, args, kwargs)
+    fn, targs, tkw = _twin_call(twin, args, kwargs)
+    _, twin_best, _ = best_of(fn, targs, tkw, warmup=False)
+    return {"cells": work.n, "grid": list(work.shape), "best_s": twin_best, "cells_per_s": work.n / twin_best,
+            "kernel_best_s": kernel_best, "kernel_cells_per_s": work.n / kernel_best}
+
+
+# ---------------------------------------------------------------------- cold compile (subprocess)
+def compile_probe_child() -> None:
+    """Run in a subprocess with an empty NUMBA_CACHE_DIR: first (compile) and second call per kernel."""
+    work = Workload(make_town(64 * 64))
+    out = {}
+    for name in KERNEL_ORDER:
+        kernel, _, method = KERNELS[name]
+        args, kwargs = method(work)
+        first = timed(kernel, args, kwargs)
+        second = timed(kernel, args, kwargs)
+        out[name] = {"first_s": first, "second_s": second, **cache_stats(kernel)}
+    print(json.dumps(out))
+
+
+def compile_probe() -> dict:
+    with tempfile.TemporaryDirectory(prefix="heatsim-numba-cache-") as cache_dir:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+        proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--compile-probe-child"], env=env,
+                              capture_output=True, text=True, check=True)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    for value in result.values():
+        value.pop("cache_path", None)
+    return result
+
+
+# ---------------------------------------------------------------------- whole model
+@contextmanager
+def time_model_parts(totals: dict, counts: dict):
+    """Wrap the kernels and the NumPy glue HeatModel.run calls with timers (restored on exit)."""
+    import heatsim.heat.model as model_module
+
+    patched = []
+
+    def wrap(owner, attr, label):
+        original = getattr(owner, attr)
+
+        def timed_call(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return original(*a, **kw)
+            finally:
+                totals[label] = totals.get(label, 0.0) + time.perf_counter() - t0
+                counts[label] = counts.get(label, 0) + 1
+
+        setattr(owner, attr, timed_call)
+        patched.append((owner, attr, original))
+
+    for attr in ("sunlit_fraction", "sky_view_factor", "surface_fluxes", "conduct_columns", "column_energy_j_m2",
+                 "bottom_flux_w_m2", "air_temperature_step", "mean_radiant_temperature_c", "utci_c", "_upsample",
+                 "_block_mean"):
+        wrap(model_module, attr, attr)
+    for attr in ("_water_availability", "_draw_water", "_fields"):
+        wrap(model_module.HeatModel, attr, f"HeatModel.{attr}")
+    try:
+        yield
+    finally:
+        for owner, attr, original in reversed(patched):
+            setattr(owner, attr, original)
+
+
+def bench_model(resolution_m: float, log) -> dict:
+    from heatsim.heat.model import HeatModel
+    from heatsim.site.store import load_site
+    from heatsim.weather import load_heat_weather
+
+    table = default_table()
+    weather = load_heat_weather("hittegolf-2019", days=1, spinup_days=1)
+    with section("model warm-up run at 50 m"):
+        t0 = time.perf_counter()
+        coarse = load_site("harelbeke", 50.0)
+        HeatModel(coarse, table, weather, P).run()
+        warmup_s = time.perf_counter() - t0
+    log(f"model warm-up at 50 m (first run in this process: compiles / loads caches): {warmup_s:.1f} s")
+
+    t0 = time.perf_counter()
+    site = load_site("harelbeke", resolution_m)
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model = HeatModel(site, table, weather, P)
+    setup_s = time.perf_counter() - t0
+    cells = model.n
+    with section(f"model sky view alone at {resolution_m:g} m"):
+        t0 = time.perf_counter()
+        model.sky_view()
+        svf_s = time.perf_counter() - t0
+    log(f"site {resolution_m:g} m: {cells:,} cells; load {load_s:.1f} s, set-up {setup_s:.1f} s, "
+        f"sky view alone {svf_s:.1f} s")
+
+    totals: dict = {}
+    counts: dict = {}
+    with section(f"model run at {resolution_m:g} m"), time_model_parts(totals, counts):
+        t0 = time.perf_counter()
+        result = model.run()
+        run_s = time.perf_counter() - t0
+    steps = len(result.ledger.reported)
+    sim_days = weather.spinup_days + weather.days
+    parts = {k: {"seconds": v, "calls": counts[k], "share_of_run": v / run_s} for k, v in
+             sorted(totals.items(), key=lambda kv: -kv[1])}
+    rest = run_s - sum(totals.values())
+    parts["rest (ledger sums, copies, array arithmetic, weather rows)"] = {"seconds": rest, "calls": None,
+                                                                          "share_of_run": rest / run_s}
+    return {
+        "site": "harelbeke", "resolution_m": resolution_m, "grid": list(model.grid.shape), "cells": cells,
+        "domain_cells": int(model.domain.sum()), "steps": steps, "time_step_s": P.time_step_s,
+        "simulated_days": sim_days, "reported_days": weather.days, "spinup_days": weather.spinup_days,
+        "warmup_run_50m_s": warmup_s, "site_load_s": load_s, "setup_s": setup_s,
+        "sky_view_alone_s": svf_s, "sky_view_cells_per_s": cells / svf_s,
+        "run_s": run_s, "cell_steps_per_s": cells * steps / run_s, "run_s_per_simulated_day": run_s / sim_days,
+        "energy_closure_rel": result.ledger.closure_rel,
+        "run_breakdown": parts,
+        "note": "run() includes one sky view; the breakdown wrappers add ~1 us per call",
+    }
+
+
+# ---------------------------------------------------------------------- output
+def format_header() -> str:
+    return (f"{'kernel':<21} {'cells':>10} {'first s':>8} {'warm s':>9} {'Mcell/s':>9} {'B/cell':>6} "
+            f"{'GB/s':>6} {'%triad':>6} | {'twin cells':>10} {'twin Mcell/s':>12} {'ratio':>7} {'same grid':>9}")
+
+
+def format_row(r: dict) -> str:
+    tw = r["twin"]
+    mark = "*" if tw["smaller_grid"] else " "
+    first = f"{r['first_call_s']:8.3f}"
+    return (f"{r['kernel']:<21} {r['cells']:>10,} {first} {r['warm_best_s']:9.4f} {r['cells_per_s'] / 1e6:9.2f} "
+            f"{r['bytes_per_cell']:>6} {r['gb_s']:6.2f} {100 * r['fraction_of_triad']:5.1f}% | "
+            f"{tw['cells']:>9,}{mark} {tw['cells_per_s'] / 1e6:12.4f} {r['speedup_per_cell']:7.1f} "
+            f"{r['speedup_same_grid']:9.1f}")
+
+
+def print_report(report: dict) -> None:
+    m = report["machine"]
+    print("\n== machine")
+    for k, v in m.items():
+        print(f"  {k}: {v}")
+    t = report["triad"]
+    print(f"\n== triad a = b + s*c, numba prange, {t['elements'] / 2**20:.0f} Mi float64 ({t['array_mib']:.0f} MiB "
+          f"per array), best of {len(t['times_s'])}: {t['best_s'] * 1e3:.1f} ms -> {t['gb_s']:.1f} GB/s at 24 B/element "
+          f"(write-allocate not counted; {t['gb_s_with_write_allocate']:.1f} GB/s if it is)")
+    if report.get("kernels"):
+        print(f"\n== kernels on synthetic 5 m towns (sun az {SUN_AZIMUTH_DEG:g} deg, el {SUN_ELEVATION_DEG:g} deg; "
+              f"{N_LAYERS} layers; sky view {P.sky_view_directions} directions, {P.horizon_distance_m:g} m)")
+        print("   first s: the warm-up call (first in this process at the first size: numba cache load or compile)")
+        print("   warm s: best of 3 after it; B/cell: bytes a call must move per cell, write-allocate not counted")
+        print("   ratio: kernel Mcell/s / twin Mcell/s; * = twin ran on a smaller synthetic town of that many cells;")
+        print("   same grid: the ratio with the kernel timed on the twin's grid too")
+        print(format_header())
+        for r in report["kernels"]:
+            print(format_row(r))
+        firsts = [r for r in report["kernels"] if r.get("first_in_process")]
+        print("\n== cold vs warm")
+        for r in firsts:
+            c = r["numba_cache"]
+            print(f"  {r['kernel']:<21} first call in process {r['first_call_s']:8.3f} s vs warm {r['warm_best_s']:.4f} s "
+                  f"on {r['cells']:,} cells; numba cache hits {c['cache_hits']}, misses {c['cache_misses']} "
+                  f"({c['cache_path']})")
+    if report.get("compile_probe"):
+        print("  with an empty NUMBA_CACHE_DIR (subprocess, 64 x 64 town): first call = compile")
+        for name, c in report["compile_probe"].items():
+            print(f"  {name:<21} first {c['first_s']:7.2f} s, second {c['second_s'] * 1e3:8.3f} ms "
+                  f"(cache misses {c['cache_misses']}, hits {c['cache_hits']})")
+    md = report.get("model")
+    if md:
+        print(f"\n== HeatModel on {md['site']} at {md['resolution_m']:g} m: {md['cells']:,} cells "
+              f"({md['grid'][0]} x {md['grid'][1]}), {md['steps']} steps of {md['time_step_s']:g} s, "
+              f"{md['simulated_days']} simulated days ({md['spinup_days']} spin-up)")
+        print(f"  warm-up run at 50 m (first in process) {md['warmup_run_50m_s']:.1f} s; site load "
+              f"{md['site_load_s']:.1f} s; set-up {md['setup_s']:.1f} s")
+        print(f"  run(): {md['run_s']:.1f} s, {md['cell_steps_per_s'] / 1e6:.2f} M cell-steps/s, "
+              f"{md['run_s_per_simulated_day']:.1f} s per simulated day; energy closure {md['energy_closure_rel']:.1e}")
+        print(f"  sky view factor of the whole site alone: {md['sky_view_alone_s']:.2f} s "
+              f"({md['sky_view_cells_per_s'] / 1e6:.2f} Mcell/s)")
+        print("  where run() spends its time:")
+        for k, v in md["run_breakdown"].items():
+            calls = f"{v['calls']:>5} calls" if v["calls"] is not None else " " * 11
+            print(f"    {k:<58} {v['seconds']:8.2f} s {100 * v['share_of_run']:5.1f}%  {calls}")
+    if report.get("contention"):
+        print("\n== CPU use per section, in cores (ours = this process and its children; others = every other"
+              " process;\n   with 2 cores, others > ~0.2 means the numbers of that section are disturbed)")
+        for c in report["contention"]:
+            flag = "  <-- disturbed" if c["others_cores"] > 0.2 else ""
+            print(f"  {c['section']:<40} {c['wall_s']:8.1f} s  ours {c['ours_cores']:4.2f}  others "
+                  f"{c['others_cores']:4.2f}  steal {c['steal_cores']:4.2f}{flag}")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=float, nargs="+", default=[0.25, 1.0, 4.0],
+                    help="grid sizes in million cells (default 0.25 1 4; 16 needs ~9 GB)")
+    ap.add_argument("--model-resolution", type=float, default=10.0,
+                    help="resolution of the Harelbeke model run [m] (default 10; 5 takes minutes)")
+    ap.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
+    ap.add_argument("--no-model", action="store_true", help="skip the whole-model run")
+    ap.add_argument("--no-compile-probe", action="store_true", help="skip the empty-cache compile subprocess")
+    ap.add_argument("--threads", type=int, help="numba threads (default: numba's, the core count)")
+    ap.add_argument("--compile-probe-child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.compile_probe_child:
+        compile_probe_child()
+        return
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    t_start = time.perf_counter()
+    report = {"machine": machine_info(), "seed": SEED, "cell_size_m": CELL_M, "sizes_m_cells": args.sizes,
+              "kernel_bytes_per_cell": KERNEL_BYTES_PER_CELL, "twin_limit_cells": TWIN_LIMIT_CELLS}
+    if args.threads:
+        numba.set_num_threads(args.threads)
+    report["machine"]["numba_threads"] = numba.get_num_threads()
+    report["machine"]["loadavg_at_start"] = os.getloadavg()
+    log("triad ...")
+    with section("triad"):
+        report["triad"] = triad_bandwidth()
+    log(f"triad {report['triad']['gb_s']:.1f} GB/s")
+    log(format_header())
+    report["kernels"] = bench_kernels(args.sizes, report["triad"]["gb_s"], log)
+    report["machine"]["numba_threading_layer"] = numba.threading_layer()
+    if not args.no_compile_probe:
+        log("compile probe (empty numba cache, subprocess) ...")
+        with section("compile probe (subprocess)"):
+            report["compile_probe"] = compile_probe()
+    if not args.no_model:
+        report["model"] = bench_model(args.model_resolution, log)
+    report["total_s"] = time.perf_counter() - t_start
+    report["contention"] = CONTENTION
+    print_report(report)
+    print(f"\ntotal {report['total_s']:.0f} s")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=1, default=float)
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
