@@ -84,8 +84,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
 import warnings
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
