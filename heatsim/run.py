@@ -16,8 +16,8 @@ Layout::
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
+import os
 import platform
 import shutil
 import tempfile
@@ -26,16 +26,8 @@ from pathlib import Path
 
 from heatsim import __version__
 from heatsim.errors import InputError
-from heatsim.paths import current_umask, results_dir
+from heatsim.paths import current_umask, results_dir, sha256
 from heatsim.scenario import apply_scenario, load_scenario
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def new_run_folder(parent: Path, name: str) -> Path:
@@ -91,7 +83,7 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
         manifest = {
             "heatsim": __version__, "python": platform.python_version(), "machine": platform.machine(),
             "scenario": {str(p): p.read_text(encoding="utf-8") for p in scenario.chain},
-            "inputs_sha256": {str(p): _sha256(p) for p in inputs + [g.geometry_file for g in scenario.interventions
+            "inputs_sha256": {str(p): sha256(p) for p in inputs + [g.geometry_file for g in scenario.interventions
                                                                    if g.geometry_file is not None]},
             "weather": {"preset": heat_cfg.preset, "file": heat_cfg.file, "source": weather.source,
                         "days": heat_cfg.days, "spinup_days": heat_cfg.spinup_days,
@@ -102,8 +94,6 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
             "wall_time_s": round(time.time() - started, 2),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
-        import os
-
         os.chmod(tmp, 0o777 & ~current_umask())
         if final.exists():
             raise InputError(final, "out", "appeared while the run was writing; the run is kept in " + str(tmp))

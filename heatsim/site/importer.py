@@ -19,7 +19,6 @@ heatsim class name of ``heatsim/data/landcover.toml``); lines starting with
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import math
 import numbers
@@ -45,7 +44,7 @@ from heatsim.errors import InputError
 from heatsim.grid import Grid, check_projected
 from heatsim.landcover import default_table
 from heatsim.site.layers import LAYERS
-from heatsim.paths import current_umask
+from heatsim.paths import current_umask, sha256
 from heatsim.site.store import SITE_TOML, write_site_folder
 from heatsim.vectors import read_geojson
 
@@ -208,14 +207,6 @@ def _continuous_to_grid(path: Path, option: str, grid: Grid) -> tuple[np.ndarray
     finer = _cell_size_in(da, grid.crs) < grid.resolution_m * (1 - 1e-3)
     method = Resampling.average if finer else Resampling.bilinear
     return _to_grid(da, grid, method), method.name
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ----------------------------------------------------------------------------- grid
