@@ -158,3 +158,12 @@ def test_water_store_kernels_equal_their_twins(seed):
     np.testing.assert_allclose(r1, r2)
     np.testing.assert_allclose(p1, p2)
     assert np.all(r1 >= 0) and np.all(p1 >= 0)
+
+
+def test_weighted_sums_equal_their_twin():
+    from heatsim.kernels.ledger import weighted_sums, weighted_sums_numpy
+
+    rng = np.random.default_rng(3)
+    values, weights = rng.normal(size=(5, 10001)), rng.uniform(0, 25, 10001)
+    np.testing.assert_allclose(weighted_sums(values, weights, np.empty(5)),
+                               weighted_sums_numpy(values, weights, np.empty(5)), rtol=1e-12)

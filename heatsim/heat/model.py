@@ -41,6 +41,7 @@ from heatsim.heat.comfort import mean_radiant_temperature_c, utci_c
 from heatsim.heat.parameters import HeatParameters
 from heatsim.kernels.airtemp import air_temperature_max_dt_s, air_temperature_step
 from heatsim.kernels.conduction import bottom_flux_w_m2, column_energy_j_m2, conduct_columns
+from heatsim.kernels.ledger import weighted_sums
 from heatsim.kernels.shadows import sunlit_fraction
 from heatsim.kernels.skyview import sky_view_factor
 from heatsim.kernels.surface_energy import (ET_NONE, ET_OPEN_WATER, ET_PONDED, ET_SOIL, ET_VEGETATION,
@@ -198,7 +199,8 @@ class HeatModel:
         fluxes = np.empty((6, n))
         energy_old = column_energy_j_m2(temperature, self.heat_capacity, self.thickness, np.empty(n))
         energy_new = np.empty(n)
-        bottom_flux = np.empty(n)
+        terms = np.empty((5, n))  # Rn, H, LE at the new state, energy change, bottom flux
+        sums = np.empty(5)
         sunlit = np.empty(grid.shape)
         availability = np.empty(n)
         # air grid
@@ -206,9 +208,11 @@ class HeatModel:
         ny_a, nx_a = -(-grid.ny // factor), -(-grid.nx // factor)
         anomaly = np.zeros((ny_a, nx_a))
         air_tmp = np.empty((ny_a, nx_a))
-        rural = self.rural.ravel()
         ledger = EnergyLedger(area_m2=float(self.domain.sum() * grid.cell_area_m2))
         weight = self.domain * grid.cell_area_m2  # sums over the study area [m2]
+        # the mean of rural cells as a weighted sum too (no BLAS call in the loop)
+        rural_weight = np.where(self.rural.ravel(), 1.0 / max(int(self.rural.sum()), 1), 0.0)
+        one_sum = np.empty(1)
         lam = p.latent_heat_j_kg
 
         hourly: dict[str, list] = {k: [] for k in ("surface", "air", "mrt", "utci")}
@@ -243,22 +247,28 @@ class HeatModel:
             conduct_columns(temperature, self.heat_capacity, self.conductivity, self.thickness, flux, slope, bottom,
                             dt_s=dt, scratch=scratch, out=new_temperature)
             d_ts = new_temperature[:, 0] - surface
-            rn_new, h_new, le_new = rn + drn * d_ts, h + dh * d_ts, le + dle * d_ts
+            rn_new, h_new, le_new = terms[0], terms[1], terms[2]
+            np.add(rn, drn * d_ts, out=rn_new)
+            np.add(h, dh * d_ts, out=h_new)
+            np.add(le, dle * d_ts, out=le_new)
             column_energy_j_m2(new_temperature, self.heat_capacity, self.thickness, energy_new)
-            bottom_flux_w_m2(new_temperature, self.conductivity, self.thickness, bottom, bottom_flux)
+            np.subtract(energy_new, energy_old, out=terms[3])
+            bottom_flux_w_m2(new_temperature, self.conductivity, self.thickness, bottom, terms[4])
+            weighted_sums(terms, weight, sums)
             ledger.reported.append(bool(time >= report_from))
-            ledger.net_radiation_w.append(float(rn_new @ weight))
-            ledger.sensible_w.append(float(h_new @ weight))
-            ledger.latent_w.append(float(le_new @ weight))
-            ledger.storage_change_w.append(float((energy_new - energy_old) @ weight) / dt)
-            ledger.bottom_w.append(float(bottom_flux @ weight))
+            ledger.net_radiation_w.append(float(sums[0]))
+            ledger.sensible_w.append(float(sums[1]))
+            ledger.latent_w.append(float(sums[2]))
+            ledger.storage_change_w.append(float(sums[3]) / dt)
+            ledger.bottom_w.append(float(sums[4]))
             temperature, new_temperature = new_temperature, temperature
             energy_old, energy_new = energy_new, energy_old
             draw_water(self.et_kind, le_new, self.root_water_mm, self.ponded_mm, dt_s=dt, latent_heat_j_kg=lam)
             # air: excess heating over the rural cells drives the canopy-layer anomaly
-            excess = h_new - float(h_new[rural].mean()) if rural.any() else h_new
+            excess = h_new - float(weighted_sums(h_new[None, :], rural_weight, one_sum)[0])
             source = _block_mean(excess.reshape(grid.shape), factor, (ny_a, nx_a))
-            self._step_air(anomaly, air_tmp, source, t_ref, row, float(surface[rural].mean()), dt)
+            self._step_air(anomaly, air_tmp, source, t_ref, row,
+                           float(weighted_sums(surface[None, :], rural_weight, one_sum)[0]), dt)
             if time >= report_from and _on_the_hour(time):
                 hourly_times.append(time)
                 air_smooth = t_ref + _upsample(anomaly, factor, grid.shape, smooth=True)
