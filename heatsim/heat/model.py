@@ -283,8 +283,11 @@ class HeatModel:
                 roof2d = self.roof.reshape(grid.shape)
                 mrt = np.where(roof2d, np.nan, mrt)
                 air_c = air_smooth - 273.15
-                u = utci_c(np.where(roof2d, np.nan, air_c), mrt, float(row["wind_speed_m_s"]),
-                           float(row["relative_humidity_pct"]))
+                # UTCI where people walk: the study area's ground cells (the margin and roofs stay NaN)
+                people = self.domain.reshape(grid.shape) & ~roof2d
+                u = np.full(grid.shape, np.nan)
+                u[people] = utci_c(air_c[people], mrt[people], float(row["wind_speed_m_s"]),
+                                   float(row["relative_humidity_pct"]))
                 hourly["surface"].append(ts_c.astype(np.float32))
                 hourly["air"].append(air_c.astype(np.float32))
                 hourly["mrt"].append(mrt.astype(np.float32))
