@@ -194,6 +194,12 @@ class HeatModel:
         bottom = np.where(self.roof, p.indoor_temperature_k,
                           np.where(water, p.water_temperature_k, p.deep_ground_temperature_k))
         temperature = np.repeat(bottom[:, None], nl, axis=1).astype(np.float64)
+        if p.start_at_mean_air_temperature:
+            # ground and roads start at the mean air temperature of the hot days (not the water,
+            # not below the roof insulation): the upper layers after days of heat, see parameters
+            covering = ~self.roof[:, None] | (np.arange(nl)[None, :] < p.roof_covering_layers)
+            start = np.where(covering & ~water[:, None], float(met["air_temperature_k"].mean()), temperature)
+            temperature = np.ascontiguousarray(start)
         new_temperature = np.empty_like(temperature)
         scratch = np.empty((n, 2 * nl))
         fluxes = np.empty((6, n))

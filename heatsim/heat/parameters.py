@@ -42,6 +42,12 @@ class HeatParameters:
     """19 C: start and bottom temperature of ground and road columns. Below the daily
     wave the ground follows the mean air temperature of the preceding weeks (Oke 1987,
     sec. 2.2): the July mean at Uccle is 18.7 C (RMI/KMI normals 1991-2020)."""
+    start_at_mean_air_temperature: bool = True
+    """Start the ground, road and roof-covering layers at the mean air temperature of the
+    weather rather than at the deep temperature: a hot day comes after days of heat (25 July
+    2019 was the fourth day of the heat wave), by which time the upper layers, several daily
+    damping depths (~0.1 m for asphalt, Oke 1987 Table 2.1 order) deep, have approached the
+    mean temperature of those days. The bottom stays at the deep temperature."""
     water_temperature_k: float = 297.15
     """24 C: start and bottom temperature of water columns; Flemish rivers reached
     24-26 C in the heat of late July 2019 (VMM water temperature monitoring). Assumption."""
