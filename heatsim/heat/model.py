@@ -240,6 +240,30 @@ class HeatModel:
             water_availability(self.et_kind, self.root_water_mm, self.total_available_water_mm, self.ponded_mm,
                                depletion_fraction=p.depletion_fraction, out=availability)
             surface = temperature[:, 0].copy()
+            # hourly fields: the state at the start of the step, with that moment's sun and air
+            if time >= report_from and _on_the_hour(time):
+                hourly_times.append(time)
+                air_smooth = t_ref + _upsample(anomaly, factor, grid.shape, smooth=True)
+                ts_c = surface.reshape(grid.shape) - 273.15
+                mrt = mean_radiant_temperature_c(
+                    surface_k=surface.reshape(grid.shape), air_k=air_smooth,
+                    ground_albedo=self.albedo.reshape(grid.shape), ground_emissivity=self.emissivity.reshape(grid.shape),
+                    sunlit=sunlit, sky_view=svf, direct_normal_w_m2=float(row["dni_w_m2"]),
+                    direct_horizontal_w_m2=direct_h, diffuse_w_m2=float(row["dhi_w_m2"]),
+                    sky_emissivity=sky_emissivity, sun_elevation_deg=elevation,
+                    absorptivity=p.person_shortwave_absorptivity, person_emissivity=p.person_emissivity)
+                roof2d = self.roof.reshape(grid.shape)
+                mrt = np.where(roof2d, np.nan, mrt)
+                air_c = air_smooth - 273.15
+                # UTCI where people walk: the study area's ground cells (the margin and roofs stay NaN)
+                people = self.domain.reshape(grid.shape) & ~roof2d
+                u = np.full(grid.shape, np.nan)
+                u[people] = utci_c(air_c[people], mrt[people], float(row["wind_speed_m_s"]),
+                                   float(row["relative_humidity_pct"]))
+                hourly["surface"].append(ts_c.astype(np.float32))
+                hourly["air"].append(air_c.astype(np.float32))
+                hourly["mrt"].append(mrt.astype(np.float32))
+                hourly["utci"].append(u.astype(np.float32))
             surface_fluxes(surface, air_fine, self.albedo, self.emissivity, sunlit.ravel(), svf_flat, self.roughness,
                            self.et_kind, self.surface_resistance, availability, direct_horizontal_w_m2=direct_h,
                            diffuse_w_m2=float(row["dhi_w_m2"]), sky_emissivity=sky_emissivity,
@@ -275,29 +299,6 @@ class HeatModel:
             source = _block_mean(excess.reshape(grid.shape), factor, (ny_a, nx_a))
             self._step_air(anomaly, air_tmp, source, t_ref, row,
                            float(weighted_sums(surface[None, :], rural_weight, one_sum)[0]), dt)
-            if time >= report_from and _on_the_hour(time):
-                hourly_times.append(time)
-                air_smooth = t_ref + _upsample(anomaly, factor, grid.shape, smooth=True)
-                ts_c = temperature[:, 0].reshape(grid.shape) - 273.15
-                mrt = mean_radiant_temperature_c(
-                    surface_k=temperature[:, 0].reshape(grid.shape), air_k=air_smooth,
-                    ground_albedo=self.albedo.reshape(grid.shape), ground_emissivity=self.emissivity.reshape(grid.shape),
-                    sunlit=sunlit, sky_view=svf, direct_normal_w_m2=float(row["dni_w_m2"]),
-                    direct_horizontal_w_m2=direct_h, diffuse_w_m2=float(row["dhi_w_m2"]),
-                    sky_emissivity=sky_emissivity, sun_elevation_deg=elevation,
-                    absorptivity=p.person_shortwave_absorptivity, person_emissivity=p.person_emissivity)
-                roof2d = self.roof.reshape(grid.shape)
-                mrt = np.where(roof2d, np.nan, mrt)
-                air_c = air_smooth - 273.15
-                # UTCI where people walk: the study area's ground cells (the margin and roofs stay NaN)
-                people = self.domain.reshape(grid.shape) & ~roof2d
-                u = np.full(grid.shape, np.nan)
-                u[people] = utci_c(air_c[people], mrt[people], float(row["wind_speed_m_s"]),
-                                   float(row["relative_humidity_pct"]))
-                hourly["surface"].append(ts_c.astype(np.float32))
-                hourly["air"].append(air_c.astype(np.float32))
-                hourly["mrt"].append(mrt.astype(np.float32))
-                hourly["utci"].append(u.astype(np.float32))
             if progress is not None:
                 progress(k + 1, len(steps))
         return HeatResult(self._fields(hourly, hourly_times), ledger, svf, self.rural, p)
