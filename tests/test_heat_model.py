@@ -1,7 +1,6 @@
 """The heat model: kernel twins, equilibrium, energy closure, and a scenario's effect."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from conftest import make_site, tiny_arrays, tiny_grid
 

@@ -92,6 +92,7 @@ class HeatResult:
     ledger: EnergyLedger
     sky_view: np.ndarray
     rural: np.ndarray
+    built_share: np.ndarray  # share of roofs and paving within rural_radius_m [-]
     parameters: HeatParameters
 
 
@@ -165,7 +166,7 @@ class HeatModel:
         self.canopy = canopy
         self.vegetation_top_m = np.where(canopy > 0, elev + site["tree_height"].values, elev).astype(np.float64)
         self.max_height_m = float(max(self.surface_m.max(), self.vegetation_top_m.max()))
-        share = built_share(site, t, p.rural_radius_m)
+        share = self.built_share = built_share(site, t, p.rural_radius_m)
         land = ~np.isin(site["landcover"].values, t.codes(["water"]))
         self.rural = (share < p.rural_built_share_max) & land
         if not self.rural.any():
@@ -211,6 +212,7 @@ class HeatModel:
         availability = np.empty(n)
         # air grid
         factor = max(1, int(round(p.air_grid_m / grid.resolution_m)))
+        air_cell_m = factor * grid.resolution_m  # a whole number of site cells, near p.air_grid_m
         ny_a, nx_a = -(-grid.ny // factor), -(-grid.nx // factor)
         anomaly = np.zeros((ny_a, nx_a))
         air_tmp = np.empty((ny_a, nx_a))
@@ -298,13 +300,13 @@ class HeatModel:
             excess = h_new - float(weighted_sums(h_new[None, :], rural_weight, one_sum)[0])
             source = _block_mean(excess.reshape(grid.shape), factor, (ny_a, nx_a))
             self._step_air(anomaly, air_tmp, source, t_ref, row,
-                           float(weighted_sums(surface[None, :], rural_weight, one_sum)[0]), dt)
+                           float(weighted_sums(surface[None, :], rural_weight, one_sum)[0]), dt, air_cell_m)
             if progress is not None:
                 progress(k + 1, len(steps))
-        return HeatResult(self._fields(hourly, hourly_times), ledger, svf, self.rural, p)
+        return HeatResult(self._fields(hourly, hourly_times), ledger, svf, self.rural, self.built_share, p)
 
     # ------------------------------------------------------------------ pieces
-    def _step_air(self, anomaly, tmp, source_w_m2, t_ref, row, rural_surface_k, dt) -> None:
+    def _step_air(self, anomaly, tmp, source_w_m2, t_ref, row, rural_surface_k, dt, dx) -> None:
         """Canopy air exchanges with the air above through the town's roughness; the
         stability of that air is the regional one, set by the rural surface."""
         p = self.p
@@ -312,7 +314,6 @@ class HeatModel:
                                      p.canopy_layer_depth_m + p.wind_reference_height_m)
         tau = p.canopy_layer_depth_m * r_a  # h / exchange velocity (1 / r_a)
         u, v = float(row["wind_u_m_s"]), float(row["wind_v_m_s"])
-        dx = p.air_grid_m if anomaly.shape != self.grid.shape else self.grid.resolution_m
         limit = air_temperature_max_dt_s(wind_u_m_s=u, wind_v_m_s=v, cell_size_m=dx,
                                          diffusivity_m2_s=p.air_horizontal_diffusivity_m2_s, relaxation_time_s=tau)
         n_sub = max(1, int(np.ceil(dt / (0.9 * limit))))

@@ -15,7 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from heatsim.grid import Grid
-from heatsim.heat.model import LOCAL_TZ, ROOF_CLASSES, HeatResult, built_share
+from heatsim.heat.model import LOCAL_TZ, ROOF_CLASSES, HeatResult
 from heatsim.landcover import LandCoverTable
 
 URBAN_CORE_BUILT_SHARE = 0.35
@@ -81,7 +81,7 @@ def heat_summary(site: xr.Dataset, table: LandCoverTable, result: HeatResult) ->
     utci_day = f["utci"].isel(time=day).values
     hours32 = (utci_day > p.utci_strong_stress_c).sum(axis=0).astype(np.float64)
     night_min = f["air_temperature"].isel(time=day).values.min(axis=0)
-    share = built_share(site, table, p.rural_radius_m)
+    share = result.built_share
     core = domain & (share >= URBAN_CORE_BUILT_SHARE) & ground
     rural = result.rural
     by_class = {cls.name: round(float(ts15[domain & (lc == cls.code)].mean()), 3)
