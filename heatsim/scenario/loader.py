@@ -208,7 +208,15 @@ def load_scenario(path: str | Path, root: Path | None = None) -> Scenario:
             site_ref, site_from = spec.site, p
         resolution = resolution if resolution is not None else spec.resolution_m
         if spec.weather:
-            storm = storm or spec.weather.storm
+            if storm is None and spec.weather.storm is not None:
+                storm = spec.weather.storm
+                if storm.file is not None:  # a rain file next to the scenario that names it
+                    rpath = p.parent / storm.file
+                    if not _inside(rpath, root):
+                        raise InputError(p, "weather.storm.file", f"{storm.file!r} leaves the scenarios folder {root}")
+                    if not rpath.is_file():
+                        raise InputError(p, "weather.storm.file", f"rain file not found: {rpath}")
+                    storm = storm.model_copy(update={"file": str(rpath.resolve())})
             if heat is None and spec.weather.heat is not None:
                 heat = spec.weather.heat
                 if heat.file is not None:  # a weather file next to the scenario that names it

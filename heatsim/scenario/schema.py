@@ -11,7 +11,7 @@ A scenario is YAML:
     include: []                         # also take the interventions of these scenarios
     site: harelbeke                     # a bundled site name or a path (relative to this file)
     weather:
-      storm: {preset: composite-t20}
+      storm: {preset: composite-t20}     # or {file: rain/my-storm.csv}
       heat: {preset: hittegolf-2019, days: 1, spinup_days: 1}
     parameters:                         # override land-cover table values per class
       asphalt: {albedo: 0.12}
@@ -160,7 +160,16 @@ def _preset_in(registry: dict[str, str], kind: str):
 
 
 class StormWeather(Strict):
-    preset: Annotated[str, _preset_in(STORM_PRESETS, "storm")]
+    """A storm: a named preset or a rain CSV (hyetograph) next to the scenario (heatsim/rain.py)."""
+
+    preset: Annotated[str, _preset_in(STORM_PRESETS, "storm")] | None = None
+    file: str | None = Field(None, description="a rain CSV (time, rain_mm_h), relative to the scenario file")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.preset is None) == (self.file is None):
+            raise ValueError("give either preset (one of " + ", ".join(STORM_PRESETS) + ") or file (a rain CSV)")
+        return self
 
 
 class HeatWeather(Strict):
