@@ -27,6 +27,15 @@ def results_dir() -> Path:
     return Path.cwd() / "results"
 
 
+def cache_dir() -> Path:
+    """Where results worth keeping between runs live (sky view factors): ``$HEATSIM_CACHE``,
+    else ``$XDG_CACHE_HOME/heatsim``, else ``~/.cache/heatsim``. Safe to delete."""
+    if os.environ.get("HEATSIM_CACHE"):
+        return Path(os.environ["HEATSIM_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "heatsim"
+
+
 def new_path(path: Path) -> Path:
     """``path`` if nothing is there yet, else ``stem-2.ext``, ``stem-3.ext``, ...: never overwrite."""
     path = Path(path)

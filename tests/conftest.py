@@ -4,6 +4,8 @@ bundled Harelbeke site at coarse and default resolution (built once per run)."""
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -15,6 +17,9 @@ from heatsim.grid import Grid
 from heatsim.landcover import default_table
 from heatsim.site.layers import LAYERS
 from heatsim.site.store import load_site, write_site_folder
+
+# tests never read or fill the user's cache (sky view factors)
+os.environ["HEATSIM_CACHE"] = tempfile.mkdtemp(prefix="heatsim-test-cache-")
 
 TINY_ORIGIN = (75000.0, 172500.0)  # north-west corner [m, EPSG:31370], in Harelbeke
 TINY_RES = 5.0

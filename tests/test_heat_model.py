@@ -166,3 +166,56 @@ def test_weighted_sums_equal_their_twin():
     values, weights = rng.normal(size=(5, 10001)), rng.uniform(0, 25, 10001)
     np.testing.assert_allclose(weighted_sums(values, weights, np.empty(5)),
                                weighted_sums_numpy(values, weights, np.empty(5)), rtol=1e-12)
+
+
+def test_sky_view_is_computed_once_per_surface_and_cached(tmp_path, monkeypatch):
+    """The sky view factor is cached by a hash of the surface: a second model on the same
+    surface reads it, a changed surface (a new building) computes its own, a damaged
+    cache file is recomputed."""
+    monkeypatch.setenv("HEATSIM_CACHE", str(tmp_path))
+    weather = load_heat_weather("warme-zomerdag", days=1, spinup_days=0)
+    arrays = tiny_arrays()
+    site = make_site(arrays, tiny_grid())
+    first = HeatModel(site, T, weather).sky_view()
+    files = list(tmp_path.rglob("*.npy"))
+    assert len(files) == 1
+    np.testing.assert_array_equal(np.load(files[0]), first)
+    np.testing.assert_array_equal(HeatModel(site, T, weather).sky_view(), first)
+    files[0].write_bytes(b"not a numpy file")
+    np.testing.assert_array_equal(HeatModel(site, T, weather).sky_view(), first)
+    taller = dict(arrays, building_height=arrays["building_height"].copy())
+    taller["building_height"][10:14, 10:14] = 30.0
+    taller["landcover"] = arrays["landcover"].copy()
+    taller["landcover"][10:14, 10:14] = T.code("building")
+    other = HeatModel(make_site(taller, tiny_grid()), T, weather).sky_view()
+    assert len(list(tmp_path.rglob("*.npy"))) == 2
+    assert other[16, 12] < first[16, 12] - 0.05  # next to the new tower the sky is smaller
+
+
+def test_linearised_flux_glue_equals_its_twins():
+    from heatsim.kernels.linearised import (fluxes_at_new_state, fluxes_at_new_state_numpy, net_surface_flux,
+                                            net_surface_flux_numpy)
+    rng = np.random.default_rng(5)
+    fluxes = rng.normal(0.0, 200.0, (6, 1000))
+    old, new = rng.uniform(290, 330, 1000), rng.uniform(290, 330, (1000, 4))
+    a, b = (np.empty(1000), np.empty(1000)), (np.empty(1000), np.empty(1000))
+    net_surface_flux(fluxes, *a)
+    net_surface_flux_numpy(fluxes, *b)
+    np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-12)
+    c, d = np.empty((5, 1000)), np.empty((5, 1000))
+    fluxes_at_new_state(fluxes, old, new, c)
+    fluxes_at_new_state_numpy(fluxes, old, new, d)
+    np.testing.assert_allclose(c[:3], d[:3], rtol=1e-14, atol=1e-12)
+    # Rn - H - LE at the new state is the flux of the old state plus its slope times the change
+    np.testing.assert_allclose(c[0] - c[1] - c[2], a[0] + a[1] * (new[:, 0] - old), rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape, factor", [((103, 211), 5), ((100, 200), 10), ((7, 9), 2), ((5, 4), 5)])
+def test_air_grid_upsampling_is_bilinear_between_air_cell_centres(shape, factor):
+    from scipy import ndimage
+
+    from heatsim.heat.model import _upsample
+    coarse = np.random.default_rng(factor).normal(size=(-(-shape[0] // factor), -(-shape[1] // factor)))
+    rows, cols = ((np.arange(n) + 0.5) / factor - 0.5 for n in shape)
+    reference = ndimage.map_coordinates(coarse, np.meshgrid(rows, cols, indexing="ij"), order=1, mode="nearest")
+    np.testing.assert_allclose(_upsample(coarse, factor, shape), reference, rtol=0, atol=1e-12)

@@ -9,12 +9,15 @@ import numpy as np
 import pytest
 from scipy.special import erfc
 
-from heatsim.kernels.airtemp import air_temperature_max_dt_s, air_temperature_step, air_temperature_step_numpy
+from heatsim.kernels.airtemp import (air_temperature_max_dt_s, air_temperature_step, air_temperature_step_numpy,
+                                    air_temperature_step_serial)
 from heatsim.kernels.conduction import (
     bottom_flux_w_m2,
     bottom_flux_w_m2_numpy,
     column_energy_j_m2,
     column_energy_j_m2_numpy,
+    conduct_column_types,
+    conduct_column_types_numpy,
     conduct_columns,
     conduct_columns_numpy,
 )
@@ -65,6 +68,45 @@ def test_conduct_columns_in_place_equals_out_of_place():
     temperature = columns[0].copy()
     in_place = step((temperature, *columns[1:]), 300.0, out=temperature)
     assert in_place is temperature
+    np.testing.assert_array_equal(in_place, separate)
+
+
+def typed_columns(rng, n_cells, n_types, n_layers):
+    """Cells drawn from a few column types, as the heat model builds them from land cover."""
+    _, cap, cond, dz, _, _, bottom = random_columns(rng, n_types, n_layers)
+    column_type = rng.integers(0, n_types, n_cells).astype(np.int16)
+    temperature = rng.uniform(270.0, 340.0, (n_cells, n_layers))
+    flux, slope = rng.uniform(-500.0, 900.0, n_cells), rng.uniform(-80.0, 0.0, n_cells)
+    return temperature, column_type, cap, cond, dz, bottom, flux, slope
+
+
+@pytest.mark.parametrize("n_cells", [7, 2048, 5000])  # inside one work chunk, exactly one, across chunks
+def test_conduct_column_types_matches_twin_and_per_cell_kernel(n_cells):
+    args = typed_columns(np.random.default_rng(n_cells), n_cells, 5, 10)
+    temperature, column_type, cap, cond, dz, bottom, flux, slope = args
+    outs = [(np.empty_like(temperature), np.empty(n_cells), np.empty(n_cells)) for _ in range(2)]
+    for kernel, (out, energy, bottom_flux) in zip((conduct_column_types, conduct_column_types_numpy), outs):
+        kernel(*args, dt_s=600.0, out=out, energy_j_m2=energy, bottom_flux_w_m2=bottom_flux)
+    for fast, slow in zip(*outs):
+        np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-9)
+    per_cell = step((temperature, cap[column_type], cond[column_type], dz[column_type], flux, slope,
+                     bottom[column_type]), 600.0)
+    np.testing.assert_allclose(outs[0][0], per_cell, rtol=1e-14, atol=0)  # same algebra, reordered
+    assert np.abs(per_cell - temperature).max() > 1e-3
+    # fused bookkeeping equals the separate helpers
+    np.testing.assert_allclose(outs[0][1], column_energy_j_m2(per_cell, cap[column_type], dz[column_type],
+                                                              np.empty(n_cells)), rtol=1e-13)
+    np.testing.assert_allclose(outs[0][2], bottom_flux_w_m2(per_cell, cond[column_type], dz[column_type],
+                                                            bottom[column_type], np.empty(n_cells)),
+                               rtol=1e-12, atol=1e-10)  # G (T - Tb): round-off of T ~300 K times G
+
+
+def test_conduct_column_types_in_place():
+    args = typed_columns(np.random.default_rng(11), 3000, 3, 6)
+    kw = dict(dt_s=300.0, energy_j_m2=np.empty(3000), bottom_flux_w_m2=np.empty(3000))
+    separate = conduct_column_types(*args, out=np.empty_like(args[0]), **kw)
+    temperature = args[0].copy()
+    in_place = conduct_column_types(temperature, *args[1:], out=temperature, **kw)
     np.testing.assert_array_equal(in_place, separate)
 
 
@@ -206,8 +248,10 @@ def test_air_temperature_step_matches_twin(u, v):
                                         relaxation_time_s=tau)
     fast = air_step(air_temperature_step, air, flux, 295.0, u=u, v=v, dx=dx, k=k, tau=tau, dt=dt)
     slow = air_step(air_temperature_step_numpy, air, flux, 295.0, u=u, v=v, dx=dx, k=k, tau=tau, dt=dt)
+    serial = air_step(air_temperature_step_serial, air, flux, 295.0, u=u, v=v, dx=dx, k=k, tau=tau, dt=dt)
     assert np.abs(fast - air).max() > 0.1
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(serial, fast)
 
 
 def test_air_max_dt_formula():

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from heatsim.kernels.shadows import sunlit_fraction, sunlit_fraction_numpy
+from heatsim.kernels.shadows import (local_max_height_m, sunlit_fraction, sunlit_fraction_cells,
+                                    sunlit_fraction_cells_numpy, sunlit_fraction_numpy)
 from heatsim.kernels.skyview import sky_view_factor, sky_view_factor_numpy
 
 
@@ -64,6 +65,23 @@ def test_sunlit_fraction_equals_numpy_twin(seed, dtype):
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-6 if dtype == "float32" else 1e-12)
     # the scene is varied enough to exercise full sun, full shade and partial shade under crowns
     assert (want == 0).any() and (want == 1).any() and ((want > 0) & (want < 1)).any()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sunlit_fraction_of_some_cells_with_local_height_bounds_equals_twin(seed):
+    """The per-cell rays stop at the local maximum height within reach; same answer."""
+    rng = np.random.default_rng(150 + seed)
+    surface, vegetation_top, canopy = random_dsm(30, 40, seed, "float64")
+    surface[:, :10] += 25.0  # a hill on the west side: its height must not bound the rays on the east
+    kw = dict(cell_size_m=2.0, sun_azimuth_deg=float(rng.uniform(0, 360)), sun_elevation_deg=float(rng.uniform(5, 60)),
+              max_distance_m=float(rng.uniform(10, 40)), leaf_transmissivity=0.05)
+    cells = np.sort(rng.choice(surface.size, 500, replace=False))
+    bound = local_max_height_m(surface, vegetation_top, cell_size_m=2.0, max_distance_m=kw["max_distance_m"]).ravel()
+    assert (bound[cells] < surface.max()).any()  # some rays get a lower bound than the grid's top
+    got = sunlit_fraction_cells(surface, vegetation_top, canopy, cells, bound[cells], out=np.empty(500), **kw)
+    want = sunlit_fraction_cells_numpy(surface, vegetation_top, canopy, cells, bound[cells], out=np.empty(500), **kw)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    assert (want == 0).any() and (want == 1).any()
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -29,6 +29,8 @@ reduction of turbulent exchange (see :func:`aerodynamic_resistance`).
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,19 +41,25 @@ from scipy import ndimage
 from heatsim.grid import Grid
 from heatsim.heat.comfort import mean_radiant_temperature_c, utci_c
 from heatsim.heat.parameters import HeatParameters
-from heatsim.kernels.airtemp import air_temperature_max_dt_s, air_temperature_step
-from heatsim.kernels.conduction import bottom_flux_w_m2, column_energy_j_m2, conduct_columns
+from heatsim.kernels.airtemp import air_temperature_max_dt_s, air_temperature_step_serial
+from heatsim.kernels.conduction import conduct_column_types
 from heatsim.kernels.ledger import weighted_sums
-from heatsim.kernels.shadows import sunlit_fraction
+from heatsim.kernels.linearised import fluxes_at_new_state, net_surface_flux
+from heatsim.kernels.shadows import local_max_height_m, sunlit_fraction_cells
 from heatsim.kernels.skyview import sky_view_factor
 from heatsim.kernels.surface_energy import (ET_NONE, ET_OPEN_WATER, ET_PONDED, ET_SOIL, ET_VEGETATION,
-                                            aerodynamic_resistance, surface_fluxes)
+                                            aerodynamic_resistance, saturation_vapour_pressure_pa, surface_fluxes)
+from heatsim.kernels.walls import (INDOOR_SURFACE_RESISTANCE_M2_K_W, WALL_ALBEDO, WALL_CONDUCTIVITY_W_M_K,
+                                   WALL_EMISSIVITY, WALL_HEAT_CAPACITY_J_M3_K, WALL_LAYERS_M, facade_area_ratios,
+                                   wall_fluxes, wall_solar_weights)
 from heatsim.kernels.water_stores import draw_water, water_availability
 from heatsim.landcover import LandCoverTable
+from heatsim.paths import cache_dir, write_atomically
 
 ET_CODES = {"none": ET_NONE, "ponded": ET_PONDED, "soil": ET_SOIL, "vegetation": ET_VEGETATION,
             "open_water": ET_OPEN_WATER}
 ROOF_CLASSES = ("building", "green_roof")
+AIR_FILM_HEAT_CAPACITY_J_M3_K = 1.2e3  # air, rho 1.2 kg m-3 x cp 1005 J kg-1 K-1: the film stores ~nothing
 LOCAL_TZ = "Europe/Brussels"
 
 
@@ -117,9 +125,16 @@ class HeatModel:
     # ------------------------------------------------------------------ set-up
     def _setup_cells(self, root_zone_water_mm, ponded_water_mm) -> None:
         p, t, site = self.p, self.table, self.site
-        lc = site["landcover"].values.ravel()
+        # the cells simulated: the study area and a margin around it (one air cell and at least
+        # active_margin_m); the rest of the grid serves shadows and the sky view only
+        self.domain2d = site["domain"].values == 1
+        margin = max(int(np.ceil(p.active_margin_m / self.grid.resolution_m)),
+                     int(round(p.air_grid_m / self.grid.resolution_m)))
+        self.active2d = ndimage.maximum_filter(self.domain2d, size=2 * margin + 1, mode="constant")
+        self.cells = np.flatnonzero(self.active2d)
+        lc = site["landcover"].values.ravel()[self.cells]
         self.n = lc.size
-        self.domain = site["domain"].values.ravel() == 1
+        self.domain = self.domain2d.ravel()[self.cells]
         look = lambda name, fill=0.0: t.lookup(name, fill)[lc]  # noqa: E731
         self.albedo, self.emissivity = look("albedo"), look("emissivity")
         self.roughness = look("roughness_length_m", 0.1)
@@ -131,34 +146,50 @@ class HeatModel:
         self.surface_resistance = np.where(self.et_kind == ET_VEGETATION,
                                            p.bulk_stomatal_resistance_s_m / np.maximum(0.5 * lai, 1e-3), 0.0)
         # available water of the root zone / substrate / evaporating soil layer [mm]
-        soil = site["soil"].values.ravel()
+        soil = site["soil"].values.ravel()[self.cells]
         fc = t.soil_lookup("field_capacity", 0.3)[soil]
         wp = t.soil_lookup("wilting_point", 0.1)[soil]
         taw = np.maximum(fc - wp, 0.0) * look("root_depth_m") * 1000.0
         is_substrate = np.isin(lc, [c.code for c in t.classes.values() if c.infiltration == "substrate"])
         taw = np.where(is_substrate, t.lookup("substrate_water_capacity_mm", 0.0)[lc], taw)
         self.total_available_water_mm = taw
-        self.root_water_mm = (np.asarray(root_zone_water_mm, dtype=np.float64).ravel().copy()
+        self.root_water_mm = (np.asarray(root_zone_water_mm, dtype=np.float64).ravel()[self.cells].copy()
                               if root_zone_water_mm is not None else p.initial_relative_soil_water * taw)
-        self.ponded_mm = (np.asarray(ponded_water_mm, dtype=np.float64).ravel().copy()
+        self.ponded_mm = (np.asarray(ponded_water_mm, dtype=np.float64).ravel()[self.cells].copy()
                           if ponded_water_mm is not None else np.zeros(self.n))
-        # columns
+        # columns: one type per land-cover code (all column properties follow from the class)
         nl = len(p.ground_layers_m)
         if len(p.roof_layers_m) != nl:
             raise ValueError("roof and ground columns need the same number of layers")
-        roof = np.isin(lc, t.codes(list(ROOF_CLASSES)))
-        water = self.et_kind == ET_OPEN_WATER
-        self.roof = roof
-        self.thickness = np.where(roof[:, None], np.asarray(p.roof_layers_m)[None, :],
-                                  np.asarray(p.ground_layers_m)[None, :]).astype(np.float64)
-        cap = np.repeat(look("heat_capacity_j_m3_k")[:, None], nl, axis=1)
-        cond = np.repeat(look("conductivity_w_m_k")[:, None], nl, axis=1)
-        insulation = roof[:, None] & (np.arange(nl)[None, :] >= p.roof_covering_layers)
-        cap[insulation] = p.insulation_heat_capacity_j_m3_k
-        cond[insulation] = p.insulation_conductivity_w_m_k
-        cond[water, :] = p.water_conductivity_w_m_k
-        self.heat_capacity = np.ascontiguousarray(cap)
-        self.conductivity = np.ascontiguousarray(cond)
+        roof_codes = set(t.codes(list(ROOF_CLASSES)))
+        n_codes = max(c.code for c in t.classes.values()) + 1
+        cap = np.ones((n_codes, nl))
+        cond = np.ones((n_codes, nl))
+        dz = np.repeat(np.asarray(p.ground_layers_m, dtype=np.float64)[None, :], n_codes, axis=0)
+        bottom = np.full(n_codes, p.deep_ground_temperature_k)
+        self.covering = np.ones((n_codes, nl), dtype=bool)  # layers that start at the mean air temperature
+        for cls in t.classes.values():
+            c = cls.code
+            cap[c] = cls["heat_capacity_j_m3_k"]
+            cond[c] = cls["conductivity_w_m_k"]
+            if c in roof_codes:
+                dz[c] = p.roof_layers_m
+                insulation = np.arange(nl) >= p.roof_covering_layers
+                cap[c, insulation] = p.insulation_heat_capacity_j_m3_k
+                cond[c, insulation] = p.insulation_conductivity_w_m_k
+                bottom[c] = p.indoor_temperature_k
+                self.covering[c] = ~insulation
+            elif cls.et_kind == "open_water":
+                cond[c] = p.water_conductivity_w_m_k
+                bottom[c] = p.water_temperature_k
+                self.covering[c] = False
+        self.column_type = lc.astype(np.int16)
+        self.roof = np.isin(lc, list(roof_codes))
+        self.roof2d = np.isin(site["landcover"].values, list(roof_codes))
+        # a roof exchanges heat with the air over its own plane, not over the town's 1 m roughness
+        self.roughness = np.where(self.roof, p.roof_surface_roughness_m, self.roughness)
+        self.type_heat_capacity, self.type_conductivity, self.type_thickness = cap, cond, dz
+        self.type_bottom_k = bottom
         # surfaces for shade and sky view
         elev = site["elevation"].values.astype(np.float64)
         self.surface_m = elev + site["building_height"].values.astype(np.float64)
@@ -168,12 +199,38 @@ class HeatModel:
         self.max_height_m = float(max(self.surface_m.max(), self.vegetation_top_m.max()))
         share = self.built_share = built_share(site, t, p.rural_radius_m)
         land = ~np.isin(site["landcover"].values, t.codes(["water"]))
+        land &= self.active2d
         self.rural = (share < p.rural_built_share_max) & land
         if not self.rural.any():
             # a site cut from a town may hold no rural cell: its least built tenth stands in
             self.rural = (share <= np.percentile(share[land], 10)) & land
 
     def sky_view(self) -> np.ndarray:
+        """Sky view factor of every cell [-], from the cache when this surface was seen before."""
+        p = self.p
+        key = hashlib.sha256()
+        for array in (self.surface_m, self.vegetation_top_m, self.canopy):
+            key.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+        key.update(repr((self.grid.resolution_m, p.sky_view_directions, p.horizon_distance_m,
+                         p.leaf_transmissivity)).encode())
+        key.update(inspect.getsource(sky_view_factor.py_func).encode())  # a kernel change invalidates
+        path = cache_dir() / "sky-view" / f"{key.hexdigest()[:32]}.npy"
+        if path.exists():
+            try:
+                cached = np.load(path)
+                if cached.shape == self.grid.shape:
+                    return cached
+            except (OSError, ValueError):
+                pass  # a damaged cache entry is recomputed and replaced
+        svf = self._compute_sky_view()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, lambda tmp: np.save(tmp, svf))
+        except OSError:
+            pass  # an unwritable cache only costs time
+        return svf
+
+    def _compute_sky_view(self) -> np.ndarray:
         out = np.empty(self.grid.shape, dtype=np.float64)
         return sky_view_factor(self.surface_m, self.vegetation_top_m, self.canopy, cell_size_m=self.grid.resolution_m,
                                n_directions=self.p.sky_view_directions, max_distance_m=self.p.horizon_distance_m,
@@ -190,115 +247,128 @@ class HeatModel:
         n, nl = self.n, len(p.ground_layers_m)
 
         svf = self.sky_view()
-        svf_flat = svf.ravel()
-        water = self.et_kind == ET_OPEN_WATER
-        bottom = np.where(self.roof, p.indoor_temperature_k,
-                          np.where(water, p.water_temperature_k, p.deep_ground_temperature_k))
-        temperature = np.repeat(bottom[:, None], nl, axis=1).astype(np.float64)
+        cells = self.cells
+        svf_flat = svf.ravel()[cells]
+        sunlit_cells = np.empty(n)
+        air_cells = np.empty(n)
+        albedo2d, emissivity2d = self._on_grid(self.albedo), self._on_grid(self.emissivity)
+        people = self.domain2d & ~self.roof2d  # UTCI where people walk: the study area's ground cells
+        types = self.column_type
+        temperature = np.repeat(self.type_bottom_k[types][:, None], nl, axis=1)
         if p.start_at_mean_air_temperature:
-            # ground and roads start at the mean air temperature of the hot days (not the water,
-            # not below the roof insulation): the upper layers after days of heat, see parameters
-            covering = ~self.roof[:, None] | (np.arange(nl)[None, :] < p.roof_covering_layers)
-            start = np.where(covering & ~water[:, None], float(met["air_temperature_k"].mean()), temperature)
-            temperature = np.ascontiguousarray(start)
-        new_temperature = np.empty_like(temperature)
-        scratch = np.empty((n, 2 * nl))
+            # ground, roads and roof coverings start at the mean air temperature of the hot days (not the
+            # water, not below the roof insulation): the upper layers after days of heat, see parameters
+            temperature = np.where(self.covering[types], float(met["air_temperature_k"].mean()), temperature)
+        temperature = np.ascontiguousarray(temperature, dtype=np.float64)
+        walls = _Walls(self, svf, float(met["air_temperature_k"].mean()))
         fluxes = np.empty((6, n))
-        energy_old = column_energy_j_m2(temperature, self.heat_capacity, self.thickness, np.empty(n))
+        flux, slope = np.empty(n), np.empty(n)
+        energy_old = np.sum(temperature * (self.type_heat_capacity * self.type_thickness)[types], axis=1)
         energy_new = np.empty(n)
         terms = np.empty((5, n))  # Rn, H, LE at the new state, energy change, bottom flux
         sums = np.empty(5)
-        sunlit = np.empty(grid.shape)
+        sunlit = np.zeros(grid.shape)
+        # shadows where they are used: the simulated cells and the street in front of their walls
+        shade_cells = np.flatnonzero(ndimage.maximum_filter(self.active2d, size=3, mode="constant"))
+        horizon_m = local_max_height_m(self.surface_m, self.vegetation_top_m, cell_size_m=grid.resolution_m,
+                                       max_distance_m=p.horizon_distance_m).ravel()[shade_cells]
+        sunlit_shade = np.empty(shade_cells.size)
+        surface = np.empty(n)
         availability = np.empty(n)
+        resistance = np.empty(n)
         # air grid
         factor = max(1, int(round(p.air_grid_m / grid.resolution_m)))
         air_cell_m = factor * grid.resolution_m  # a whole number of site cells, near p.air_grid_m
         ny_a, nx_a = -(-grid.ny // factor), -(-grid.nx // factor)
         anomaly = np.zeros((ny_a, nx_a))
+        rows, cols = np.divmod(cells, grid.nx)
+        air_index = (rows // factor) * nx_a + cols // factor
+        all_rows, all_cols = np.divmod(np.arange(grid.ny * grid.nx), grid.nx)
+        block_cells = np.bincount((all_rows // factor) * nx_a + all_cols // factor, minlength=ny_a * nx_a)
         air_tmp = np.empty((ny_a, nx_a))
         ledger = EnergyLedger(area_m2=float(self.domain.sum() * grid.cell_area_m2))
         weight = self.domain * grid.cell_area_m2  # sums over the study area [m2]
         # the mean of rural cells as a weighted sum too (no BLAS call in the loop)
-        rural_weight = np.where(self.rural.ravel(), 1.0 / max(int(self.rural.sum()), 1), 0.0)
+        rural_weight = np.where(self.rural.ravel()[cells], 1.0 / max(int(self.rural.sum()), 1), 0.0)
         one_sum = np.empty(1)
         lam = p.latent_heat_j_kg
 
-        hourly: dict[str, list] = {k: [] for k in ("surface", "air", "mrt", "utci")}
-        hourly_times = []
+        hourly_times = [t for t in steps if t >= report_from and _on_the_hour(t)]
+        hourly = {k: np.empty((len(hourly_times),) + grid.shape, np.float32) for k in ("surface", "air", "mrt", "utci")}
+        hour = 0
         for k, time in enumerate(steps):
             row = met.iloc[k]
             t_ref = float(row["air_temperature_k"])
-            air_fine = t_ref + _upsample(anomaly, factor, grid.shape).ravel()
+            np.take(anomaly.ravel(), air_index, out=air_cells)  # the air cell above each cell
+            air_cells += t_ref
             elevation = float(row["sun_elevation_deg"])
             if elevation > 0:
-                sunlit_fraction(self.surface_m, self.vegetation_top_m, self.canopy, cell_size_m=grid.resolution_m,
-                                sun_azimuth_deg=float(row["sun_azimuth_deg"]), sun_elevation_deg=elevation,
-                                max_distance_m=p.horizon_distance_m, max_height_m=self.max_height_m,
-                                leaf_transmissivity=p.leaf_transmissivity, out=sunlit)
+                sunlit_fraction_cells(self.surface_m, self.vegetation_top_m, self.canopy, shade_cells, horizon_m,
+                                      cell_size_m=grid.resolution_m, sun_azimuth_deg=float(row["sun_azimuth_deg"]),
+                                      sun_elevation_deg=elevation, max_distance_m=p.horizon_distance_m,
+                                      leaf_transmissivity=p.leaf_transmissivity, out=sunlit_shade)
+                sunlit.flat[shade_cells] = sunlit_shade
             else:
                 sunlit[:] = 0.0
+            np.take(sunlit.ravel(), cells, out=sunlit_cells)
             sky_emissivity = brutsaert_emissivity(t_ref, float(row["vapour_pressure_pa"]))
             direct_h = float(row["dni_w_m2"]) * max(np.sin(np.radians(elevation)), 0.0)
             water_availability(self.et_kind, self.root_water_mm, self.total_available_water_mm, self.ponded_mm,
                                depletion_fraction=p.depletion_fraction, out=availability)
-            surface = temperature[:, 0].copy()
+            surface[:] = temperature[:, 0]
             # hourly fields: the state at the start of the step, with that moment's sun and air
             if time >= report_from and _on_the_hour(time):
-                hourly_times.append(time)
-                air_smooth = t_ref + _upsample(anomaly, factor, grid.shape, smooth=True)
-                ts_c = surface.reshape(grid.shape) - 273.15
+                air_smooth = t_ref + _upsample(anomaly, factor, grid.shape)
+                surface2d = self._on_grid(surface)
+                ts_c = surface2d - 273.15
                 mrt = mean_radiant_temperature_c(
-                    surface_k=surface.reshape(grid.shape), air_k=air_smooth,
-                    ground_albedo=self.albedo.reshape(grid.shape), ground_emissivity=self.emissivity.reshape(grid.shape),
+                    surface_k=surface2d, air_k=air_smooth, ground_albedo=albedo2d, ground_emissivity=emissivity2d,
                     sunlit=sunlit, sky_view=svf, direct_normal_w_m2=float(row["dni_w_m2"]),
                     direct_horizontal_w_m2=direct_h, diffuse_w_m2=float(row["dhi_w_m2"]),
                     sky_emissivity=sky_emissivity, sun_elevation_deg=elevation,
                     absorptivity=p.person_shortwave_absorptivity, person_emissivity=p.person_emissivity)
-                roof2d = self.roof.reshape(grid.shape)
-                mrt = np.where(roof2d, np.nan, mrt)
+                mrt = np.where(self.roof2d, np.nan, mrt)
                 air_c = air_smooth - 273.15
-                # UTCI where people walk: the study area's ground cells (the margin and roofs stay NaN)
-                people = self.domain.reshape(grid.shape) & ~roof2d
                 u = np.full(grid.shape, np.nan)
                 u[people] = utci_c(air_c[people], mrt[people], float(row["wind_speed_m_s"]),
                                    float(row["relative_humidity_pct"]))
-                hourly["surface"].append(ts_c.astype(np.float32))
-                hourly["air"].append(air_c.astype(np.float32))
-                hourly["mrt"].append(mrt.astype(np.float32))
-                hourly["utci"].append(u.astype(np.float32))
-            surface_fluxes(surface, air_fine, self.albedo, self.emissivity, sunlit.ravel(), svf_flat, self.roughness,
-                           self.et_kind, self.surface_resistance, availability, direct_horizontal_w_m2=direct_h,
+                hourly["surface"][hour] = ts_c
+                hourly["air"][hour] = air_c
+                hourly["mrt"][hour] = mrt
+                hourly["utci"][hour] = u
+                hour += 1
+            stress = stomatal_stress_factor(p, t_ref, float(row["vapour_pressure_pa"]))
+            np.multiply(self.surface_resistance, 1.0 / stress, out=resistance)
+            surface_fluxes(surface, air_cells, self.albedo, self.emissivity, sunlit_cells, svf_flat, self.roughness,
+                           self.et_kind, resistance, availability, direct_horizontal_w_m2=direct_h,
                            diffuse_w_m2=float(row["dhi_w_m2"]), sky_emissivity=sky_emissivity,
                            vapour_pressure_pa=float(row["vapour_pressure_pa"]),
                            wind_speed_m_s=float(row["wind_speed_m_s"]), reference_height_m=p.wind_reference_height_m,
                            air_density_kg_m3=p.air_density_kg_m3, air_heat_capacity_j_kg_k=p.air_heat_capacity_j_kg_k,
                            psychrometric_pa_k=p.psychrometric_pa_k, out=fluxes)
-            rn, h, le, drn, dh, dle = fluxes
-            flux = rn - h - le
-            slope = drn - dh - dle
-            conduct_columns(temperature, self.heat_capacity, self.conductivity, self.thickness, flux, slope, bottom,
-                            dt_s=dt, scratch=scratch, out=new_temperature)
-            d_ts = new_temperature[:, 0] - surface
-            rn_new, h_new, le_new = terms[0], terms[1], terms[2]
-            np.add(rn, drn * d_ts, out=rn_new)
-            np.add(h, dh * d_ts, out=h_new)
-            np.add(le, dle * d_ts, out=le_new)
-            column_energy_j_m2(new_temperature, self.heat_capacity, self.thickness, energy_new)
+            net_surface_flux(fluxes, flux, slope)
+            # in place: the step reads each column before writing it, and half the memory traffic goes
+            conduct_column_types(temperature, types, self.type_heat_capacity, self.type_conductivity,
+                                 self.type_thickness, self.type_bottom_k, flux, slope, dt_s=dt, out=temperature,
+                                 energy_j_m2=energy_new, bottom_flux_w_m2=terms[4])
+            fluxes_at_new_state(fluxes, surface, temperature, terms)
+            h_new, le_new = terms[1], terms[2]
             np.subtract(energy_new, energy_old, out=terms[3])
-            bottom_flux_w_m2(new_temperature, self.conductivity, self.thickness, bottom, terms[4])
             weighted_sums(terms, weight, sums)
+            wall_sums = walls.step(sunlit, air_cells, row, elevation, sky_emissivity, dt)
             ledger.reported.append(bool(time >= report_from))
-            ledger.net_radiation_w.append(float(sums[0]))
-            ledger.sensible_w.append(float(sums[1]))
+            ledger.net_radiation_w.append(float(sums[0] + wall_sums[0]))
+            ledger.sensible_w.append(float(sums[1] + wall_sums[1]))
             ledger.latent_w.append(float(sums[2]))
-            ledger.storage_change_w.append(float(sums[3]) / dt)
-            ledger.bottom_w.append(float(sums[4]))
-            temperature, new_temperature = new_temperature, temperature
+            ledger.storage_change_w.append(float(sums[3] + wall_sums[2]) / dt)
+            ledger.bottom_w.append(float(sums[4] + wall_sums[3]))
+            walls.add_sensible_per_plan_area(h_new)  # the walls heat the canopy air too
             energy_old, energy_new = energy_new, energy_old
             draw_water(self.et_kind, le_new, self.root_water_mm, self.ponded_mm, dt_s=dt, latent_heat_j_kg=lam)
             # air: excess heating over the rural cells drives the canopy-layer anomaly
+            # block mean over each air cell; cells not simulated count as rural (no excess)
             excess = h_new - float(weighted_sums(h_new[None, :], rural_weight, one_sum)[0])
-            source = _block_mean(excess.reshape(grid.shape), factor, (ny_a, nx_a))
+            source = (np.bincount(air_index, weights=excess, minlength=ny_a * nx_a) / block_cells).reshape(ny_a, nx_a)
             self._step_air(anomaly, air_tmp, source, t_ref, row,
                            float(weighted_sums(surface[None, :], rural_weight, one_sum)[0]), dt, air_cell_m)
             if progress is not None:
@@ -313,19 +383,27 @@ class HeatModel:
         r_a = aerodynamic_resistance(rural_surface_k, t_ref, p.town_roughness_m, float(row["wind_speed_m_s"]),
                                      p.canopy_layer_depth_m + p.wind_reference_height_m)
         tau = p.canopy_layer_depth_m * r_a  # h / exchange velocity (1 / r_a)
-        u, v = float(row["wind_u_m_s"]), float(row["wind_v_m_s"])
+        factor = canopy_wind_factor(p)
+        u, v = factor * float(row["wind_u_m_s"]), factor * float(row["wind_v_m_s"])
         limit = air_temperature_max_dt_s(wind_u_m_s=u, wind_v_m_s=v, cell_size_m=dx,
                                          diffusivity_m2_s=p.air_horizontal_diffusivity_m2_s, relaxation_time_s=tau)
         n_sub = max(1, int(np.ceil(dt / (0.9 * limit))))
         air = anomaly + t_ref
         for _ in range(n_sub):
-            air_temperature_step(air, source_w_m2, t_ref, wind_u_m_s=u, wind_v_m_s=v, cell_size_m=dx,
-                                 mixing_height_m=p.canopy_layer_depth_m,
-                                 diffusivity_m2_s=p.air_horizontal_diffusivity_m2_s, relaxation_time_s=tau,
-                                 air_density_kg_m3=p.air_density_kg_m3,
-                                 air_heat_capacity_j_kg_k=p.air_heat_capacity_j_kg_k, dt_s=dt / n_sub, out=tmp)
+            air_temperature_step_serial(air, source_w_m2, t_ref, wind_u_m_s=u, wind_v_m_s=v, cell_size_m=dx,
+                                        mixing_height_m=p.canopy_layer_depth_m,
+                                        diffusivity_m2_s=p.air_horizontal_diffusivity_m2_s,
+                                        relaxation_time_s=tau, air_density_kg_m3=p.air_density_kg_m3,
+                                        air_heat_capacity_j_kg_k=p.air_heat_capacity_j_kg_k, dt_s=dt / n_sub,
+                                        out=tmp)
             air, tmp = tmp, air
         anomaly[:] = air - t_ref
+
+    def _on_grid(self, values: np.ndarray) -> np.ndarray:
+        """A per-cell array of the simulated cells on the whole grid, NaN elsewhere."""
+        out = np.full(self.grid.shape, np.nan)
+        out.flat[self.cells] = values
+        return out
 
     def _fields(self, hourly, times) -> xr.Dataset:
         grid = self.grid
@@ -336,14 +414,119 @@ class HeatModel:
                  "utci": ("utci", "Universal Thermal Climate Index")}
         data = {}
         for key, (name, long_name) in names.items():
-            stack = np.stack(hourly[key]) if hourly[key] else np.empty((0,) + grid.shape, np.float32)
-            data[name] = xr.DataArray(stack, dims=("time", "y", "x"),
+            data[name] = xr.DataArray(hourly[key], dims=("time", "y", "x"),
                                       coords={"time": index.tz_convert("UTC").tz_localize(None), "y": grid.y,
                                               "x": grid.x},
                                       attrs={"units": "degC", "long_name": long_name})
-        ds = xr.Dataset(data).rio.write_crs(grid.crs).rio.write_transform(grid.transform)
+        ds = xr.Dataset(data)
+        ds.rio.write_crs(grid.crs, inplace=True).rio.write_transform(grid.transform, inplace=True)
         ds.attrs.update(timezone=LOCAL_TZ)
         return ds
+
+
+class _Walls:
+    """The façades of the buildings: one combined wall per building cell with façades, a
+    brick column heated by the sun on its faces and cooled by longwave and convection to
+    the canopy air (:mod:`heatsim.kernels.walls`). Fluxes are per unit wall area inside,
+    per unit plan area (x façade area ratio) in the ledger and the air."""
+
+    def __init__(self, model: "HeatModel", svf: np.ndarray, start_k: float):
+        p, grid = model.p, model.grid
+        self.p = p
+        heights = np.where(model.roof2d, model.site["building_height"].values, 0.0)
+        self.ratios = facade_area_ratios(np.ascontiguousarray(heights, dtype=np.float64),
+                                         cell_size_m=grid.resolution_m, out=np.empty((4,) + grid.shape))
+        self.svf = svf
+        self.weights = np.empty((3,) + grid.shape)
+        wall_solar_weights(self.ratios, np.ones(grid.shape), svf, sun_azimuth_deg=180.0, sun_elevation_deg=-1.0,
+                           out=self.weights)
+        self.index = np.flatnonzero((self.weights[1] > 0.0) & model.active2d)
+        self.position = np.searchsorted(model.cells, self.index)  # in the model's per-cell arrays
+        n = self.index.size
+        self.area_ratio = self.weights[1].ravel()[self.index].copy()
+        self.sky_view = self.weights[2].ravel()[self.index].copy()
+        # brick, then the indoor surface film as a light layer of the film's resistance (EN ISO 6946)
+        film_m = 0.01
+        dz = np.array([list(WALL_LAYERS_M) + [film_m]])
+        cap = np.array([[WALL_HEAT_CAPACITY_J_M3_K] * len(WALL_LAYERS_M) + [AIR_FILM_HEAT_CAPACITY_J_M3_K]])
+        cond = np.array([[WALL_CONDUCTIVITY_W_M_K] * len(WALL_LAYERS_M) + [film_m / INDOOR_SURFACE_RESISTANCE_M2_K_W]])
+        self.tables = (cap, cond, dz, np.array([p.indoor_temperature_k]))
+        self.types = np.zeros(n, dtype=np.int16)
+        self.temperature = np.full((n, dz.shape[1]), start_k)
+        self.new_temperature = np.empty_like(self.temperature)
+        self.energy_old = np.sum(self.temperature * (cap * dz)[0][None, :], axis=1)
+        self.energy_new = np.empty(n)
+        self.fluxes = np.empty((4, n))
+        self.terms = np.empty((4, n))  # Rn, H at the new state, energy change, bottom flux; per wall area
+        self.weight = model.domain[self.position] * model.grid.cell_area_m2 * self.area_ratio
+        self.sums = np.empty(4)
+        self.direct = np.zeros(n)
+        self.h_new = self.terms[1]
+
+    def step(self, sunlit, air_cells, row, elevation_deg, sky_emissivity, dt) -> np.ndarray:
+        """One step; returns the walls' Rn, H, energy change [J s-1 x dt] and bottom flux summed over
+        the study area [W] (energy change in J, to be divided by dt like the ground's)."""
+        if self.index.size == 0:
+            self.sums[:] = 0.0
+            return self.sums
+        if elevation_deg > 0:
+            wall_solar_weights(self.ratios, sunlit, self.svf, sun_azimuth_deg=float(row["sun_azimuth_deg"]),
+                               sun_elevation_deg=elevation_deg, out=self.weights)
+            self.direct[:] = self.weights[0].ravel()[self.index]
+        else:
+            self.direct[:] = 0.0
+        surface = self.temperature[:, 0].copy()
+        wall_fluxes(surface, air_cells[self.position], self.area_ratio, self.direct, self.sky_view,
+                    albedo=WALL_ALBEDO, emissivity=WALL_EMISSIVITY, dni_w_m2=float(row["dni_w_m2"]),
+                    diffuse_w_m2=float(row["dhi_w_m2"]), sky_emissivity=sky_emissivity,
+                    wind_speed_m_s=canopy_wind_factor(self.p) * float(row["wind_speed_m_s"]), out=self.fluxes)
+        rn, h, drn, dh = self.fluxes
+        conduct_column_types(self.temperature, self.types, *self.tables, rn - h, drn - dh, dt_s=dt,
+                             out=self.new_temperature, energy_j_m2=self.energy_new, bottom_flux_w_m2=self.terms[3])
+        d_ts = self.new_temperature[:, 0] - surface
+        np.add(rn, drn * d_ts, out=self.terms[0])
+        np.add(h, dh * d_ts, out=self.terms[1])
+        np.subtract(self.energy_new, self.energy_old, out=self.terms[2])
+        weighted_sums(self.terms, self.weight, self.sums)
+        self.temperature, self.new_temperature = self.new_temperature, self.temperature
+        self.energy_old, self.energy_new = self.energy_new, self.energy_old
+        return self.sums
+
+    def add_sensible_per_plan_area(self, sensible_w_m2: np.ndarray) -> None:
+        """Add the walls' sensible heat, per plan area, to a cell field (in place)."""
+        if self.index.size:
+            sensible_w_m2[self.position] += self.area_ratio * self.terms[1]
+
+
+def stomatal_stress_factor(p: HeatParameters, air_k: float, vapour_pressure_pa: float) -> float:
+    """F2 F3 of the Jarvis-type stomatal resistance: r_s = r_s,min / (F2 F3). [-], in (0, 1]
+
+    F2 for the air's specific humidity deficit, F3 for its temperature (see
+    :class:`HeatParameters`); each factor at least 1e-4 as in Noah (Chen et al. 1996).
+    """
+    pressure_pa = 101325.0  # standard sea-level pressure; the town lies at 12-40 m
+    q_sat = 0.622 * saturation_vapour_pressure_pa(air_k) / pressure_pa
+    q_air = 0.622 * vapour_pressure_pa / pressure_pa
+    f2 = 1.0 / (1.0 + p.stomatal_humidity_coefficient_kg_kg * max(q_sat - q_air, 0.0))
+    f3 = 1.0 - 0.0016 * (p.stomatal_optimum_temperature_k - air_k) ** 2
+    return max(f2, 1e-4) * max(f3, 1e-4)
+
+
+def canopy_wind_factor(p: HeatParameters) -> float:
+    """Wind at the top of the town's canopy layer over the station wind (10 m, open country). [-]
+
+    Neutral log profiles joined at the blending height: up from the station over open
+    country (z0 = ``rural_roughness_m``), down over the town (z0 = ``town_roughness_m``,
+    displacement d = ``displacement_height_ratio`` x canopy depth) to the top of the
+    canopy layer (Wieringa 1986's method of roughness-dependent wind interpolation). The
+    air of the canopy layer moves slower still below its top, so this bounds the
+    ventilation from above. With the defaults: 0.36.
+    """
+    h, zb = p.canopy_layer_depth_m, p.blending_height_m
+    d = p.displacement_height_ratio * h
+    up = np.log(zb / p.rural_roughness_m) / np.log(p.wind_reference_height_m / p.rural_roughness_m)
+    down = np.log((h - d) / p.town_roughness_m) / np.log((zb - d) / p.town_roughness_m)
+    return float(up * down)
 
 
 def brutsaert_emissivity(air_k: float, vapour_pressure_pa: float) -> float:
@@ -355,22 +538,19 @@ def _on_the_hour(time: pd.Timestamp) -> bool:
     return time.minute == 0 and time.second == 0
 
 
-def _block_mean(field2d: np.ndarray, factor: int, shape: tuple[int, int]) -> np.ndarray:
-    if factor == 1:
-        return field2d.astype(np.float64)
-    ny, nx = shape
-    padded = np.pad(field2d, ((0, ny * factor - field2d.shape[0]), (0, nx * factor - field2d.shape[1])), mode="edge")
-    return padded.reshape(ny, factor, nx, factor).mean(axis=(1, 3))
-
-
-def _upsample(coarse: np.ndarray, factor: int, shape: tuple[int, int], smooth: bool = False) -> np.ndarray:
-    """A coarse field on the fine grid: block copies in the time loop, bilinear for outputs."""
+def _upsample(coarse: np.ndarray, factor: int, shape: tuple[int, int]) -> np.ndarray:
+    """A coarse (air-grid) field on the fine grid, bilinear between air-cell centres and constant
+    beyond the outer centres (for outputs); separable, two gathers."""
     if factor == 1:
         return coarse
-    if smooth:
-        rows = (np.arange(shape[0]) + 0.5) / factor - 0.5
-        cols = (np.arange(shape[1]) + 0.5) / factor - 0.5
-        r, c = np.meshgrid(rows, cols, indexing="ij")
-        return ndimage.map_coordinates(coarse, [r, c], order=1, mode="nearest")
-    return np.repeat(np.repeat(coarse, factor, axis=0), factor, axis=1)[: shape[0], : shape[1]]
 
+    def weights(n_fine, n_coarse):
+        position = np.clip((np.arange(n_fine) + 0.5) / factor - 0.5, 0.0, n_coarse - 1)
+        lower = np.minimum(position.astype(np.int64), max(n_coarse - 2, 0))
+        upper = np.minimum(lower + 1, n_coarse - 1)
+        return lower, upper, position - lower
+
+    r0, r1, wr = weights(shape[0], coarse.shape[0])
+    c0, c1, wc = weights(shape[1], coarse.shape[1])
+    rows = coarse[r0] * (1.0 - wr)[:, None] + coarse[r1] * wr[:, None]
+    return rows[:, c0] * (1.0 - wc) + rows[:, c1] * wc

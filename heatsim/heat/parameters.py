@@ -65,6 +65,15 @@ class HeatParameters:
     bulk_stomatal_resistance_s_m: float = 100.0
     """r_l of a well-illuminated leaf; surface resistance r_s = r_l / (0.5 LAI)
     (FAO-56, Allen et al. 1998, eq. 5)."""
+    stomatal_humidity_coefficient_kg_kg: float = 36.35
+    """Stomata close in dry air: r_s is divided by F2 = 1 / (1 + hs (q*(Ta) - q_a)) with
+    the specific humidity deficit in kg kg-1 (Jarvis 1976 form as in the Noah land surface
+    model, Chen et al. 1996, J. Geophys. Res. 101, 7251-7268; hs = 36.35 for grassland and
+    cropland in Noah's VEGPARM table, the dominant vegetation of the town; deciduous forest
+    there has 54.53)."""
+    stomatal_optimum_temperature_k: float = 298.0
+    """... and in heat: r_s is divided by F3 = 1 - 0.0016 (298 K - Ta)^2 (Noilhan & Planton
+    1989, Mon. Weather Rev. 117, 536-549, eq. 33; used in Noah, Chen et al. 1996)."""
     initial_relative_soil_water: float = 0.35
     """Root-zone water at the start, as a share of the total available water between
     wilting point and field capacity. Assumption: after the dry first half of summer
@@ -99,6 +108,29 @@ class HeatParameters:
     town_roughness_m: float = 1.0
     """Roughness of the town for the exchange of canopy air with the air above
     (Wieringa et al. 2001, 'closed' class)."""
+    roof_surface_roughness_m: float = 0.005
+    """Roughness for the heat exchange of a roof's own surface [m]. The table's value for the
+    class 'building' (1 m) is the town's, for the wind above the roofs; the plane of tiles or
+    bitumen is aerodynamically smooth (Wieringa et al. 2001, 'smooth' class 0.005 m). With it
+    the roof's transfer coefficient rho cp / r_a is 8 W m-2 K-1 at 3 m s-1 in neutral air and
+    ~25 for a roof 20 K above the air (Choudhury correction), the order of the wind convection
+    correlations for building surfaces (5-20, Palyvos 2008, Appl. Therm. Eng. 28, 801-808);
+    with 1 m it would be 55 and more."""
+    rural_roughness_m: float = 0.03
+    """Roughness of the open country around the weather station (Wieringa et al. 2001,
+    'open' class, z0 = 0.03 m)."""
+    blending_height_m: float = 60.0
+    """Height above which the wind no longer feels the local surface (Wieringa 1986,
+    Q. J. R. Meteorol. Soc. 112, 867-889: ~60 m); the station wind is carried up to it
+    over open country and down from it over the town."""
+    displacement_height_ratio: float = 0.7
+    """Zero-plane displacement of the town as a share of its height, d = 0.7 h (Grimmond &
+    Oke 1999, J. Appl. Meteorol. 38, 1262-1292, rule of thumb)."""
+    active_margin_m: float = 100.0
+    """Cells simulated beyond the study area [m] (at least one air cell): the margin the
+    near-surface air needs at the boundary. Farther out, the grid serves only the shadows and
+    the sky view; air enters the study area at the rural reference. (The bundled site's
+    margin is open farmland, 55 % of its grid.)"""
     rural_built_share_max: float = 0.05
     """A cell is rural (sets the reference) when less than 5 % of the land within 500 m
     is roofs or paving. Assumption, in the spirit of the LCZ 'D' (low plants) class

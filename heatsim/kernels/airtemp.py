@@ -23,7 +23,8 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["air_temperature_step", "air_temperature_step_numpy", "air_temperature_max_dt_s"]
+__all__ = ["air_temperature_step", "air_temperature_step_serial", "air_temperature_step_numpy",
+           "air_temperature_max_dt_s"]
 
 
 def air_temperature_max_dt_s(*, wind_u_m_s, wind_v_m_s, cell_size_m, diffusivity_m2_s, relaxation_time_s):
@@ -184,6 +185,12 @@ def air_temperature_step(
                 - relax * (t - reference_k)
             )
     return out
+
+
+air_temperature_step_serial = numba.njit(parallel=False, fastmath=False, cache=True)(air_temperature_step.py_func)
+"""The same step on one thread, for the small air grid (tens of thousands of cells) that
+is stepped tens of times per model step: there, waking the thread pool costs more than
+the work, and much more on a loaded machine."""
 
 
 def air_temperature_step_numpy(

@@ -9,8 +9,10 @@ linearised net heat flux into the top of layer 0 and a fixed temperature below t
 last layer. The system is tridiagonal per cell and solved by the Thomas algorithm.
 
 Kernels: :func:`conduct_columns` (the step), :func:`column_energy_j_m2` and
-:func:`bottom_flux_w_m2` (for energy bookkeeping); each has a plain-NumPy twin
-``*_numpy`` used by the tests and benchmarks.
+:func:`bottom_flux_w_m2` (for energy bookkeeping), and :func:`conduct_column_types`,
+the same step for columns built from a few column types (one per land-cover class)
+with the bookkeeping fused in, which moves a third of the bytes; each has a
+plain-NumPy twin ``*_numpy`` used by the tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ __all__ = [
     "column_energy_j_m2_numpy",
     "bottom_flux_w_m2",
     "bottom_flux_w_m2_numpy",
+    "conduct_column_types",
+    "conduct_column_types_numpy",
 ]
 
 
@@ -267,4 +271,122 @@ def bottom_flux_w_m2_numpy(temperature_k, conductivity_w_m_k, thickness_m, botto
     """Plain-NumPy twin of :func:`bottom_flux_w_m2`."""
     g_bottom = 2.0 * conductivity_w_m_k[:, -1] / thickness_m[:, -1]
     out[...] = g_bottom * (temperature_k[:, -1] - bottom_temperature_k)
+    return out
+
+
+COLUMN_CHUNK = 2048  # columns per work item of conduct_column_types (its scratch is per item)
+
+
+@numba.njit(parallel=True, fastmath=False, cache=True)
+def conduct_column_types(
+    temperature_k,
+    column_type,
+    heat_capacity_j_m3_k,
+    conductivity_w_m_k,
+    thickness_m,
+    bottom_temperature_k,
+    surface_flux_w_m2,
+    surface_flux_slope_w_m2_k,
+    *,
+    dt_s,
+    out,
+    energy_j_m2,
+    bottom_flux_w_m2,
+):
+    """:func:`conduct_columns` for cells whose columns come from a table of column types,
+    returning the column energy and the bottom flux of the new state as well.
+
+    Parameters
+    ----------
+    temperature_k : ndarray, float64, (n_cells, n_layers)
+        Old node temperatures [K], layer 0 at the surface.
+    column_type : ndarray, integer, (n_cells,)
+        Row of the type tables that describes each cell's column.
+    heat_capacity_j_m3_k, conductivity_w_m_k, thickness_m : ndarray, float64, (n_types, n_layers)
+        ``C_i`` [J m-3 K-1], ``k_i`` [W m-1 K-1], ``dz_i`` [m] of each type's layers.
+    bottom_temperature_k : ndarray, float64, (n_types,)
+        Fixed temperature below each type's last layer [K].
+    surface_flux_w_m2, surface_flux_slope_w_m2_k : ndarray, float64, (n_cells,)
+        ``F0`` [W m-2] and ``S = dF/dT0`` [W m-2 K-1] as in :func:`conduct_columns`.
+    dt_s : float
+        Time step [s].
+    out : ndarray, float64, (n_cells, n_layers)
+        New temperatures [K]; may be ``temperature_k`` itself (in place).
+    energy_j_m2 : ndarray, float64, (n_cells,)
+        Receives the new column energy ``sum_i C_i dz_i T_i`` [J m-2]
+        (as :func:`column_energy_j_m2`).
+    bottom_flux_w_m2 : ndarray, float64, (n_cells,)
+        Receives the flux out of the bottom at the new state [W m-2] (as
+        :func:`bottom_flux_w_m2`).
+
+    Returns ``out``. The equations, their conservation and stability are those of
+    :func:`conduct_columns`; only the storage differs: the property tables are a few
+    kilobytes that stay in cache, so a step reads and writes little more than the
+    temperatures (the per-cell form reads four arrays of that size and a scratch of two).
+    """
+    n_cells, n_layers = temperature_k.shape
+    last = n_layers - 1
+    # per type, once: storage m_i = C_i dz_i / dt and the conductance below each layer g_i
+    # (to the next layer, or to the fixed bottom temperature under the last one)
+    n_types = heat_capacity_j_m3_k.shape[0]
+    m_table = np.empty((n_types, n_layers))
+    g_table = np.empty((n_types, n_layers))
+    for k in range(n_types):
+        for i in range(n_layers):
+            m_table[k, i] = heat_capacity_j_m3_k[k, i] * thickness_m[k, i] / dt_s
+            r_here = thickness_m[k, i] / (2.0 * conductivity_w_m_k[k, i])
+            r_next = thickness_m[k, i + 1] / (2.0 * conductivity_w_m_k[k, i + 1]) if i < last else 0.0
+            g_table[k, i] = 1.0 / (r_here + r_next)
+    n_chunks = (n_cells + COLUMN_CHUNK - 1) // COLUMN_CHUNK
+    for chunk in numba.prange(n_chunks):
+        cprime = np.empty(n_layers)
+        dprime = np.empty(n_layers)
+        for c in range(chunk * COLUMN_CHUNK, min(n_cells, (chunk + 1) * COLUMN_CHUNK)):
+            k = column_type[c]
+            g_up = 0.0
+            cp_prev = 0.0
+            dp_prev = 0.0
+            for i in range(n_layers):
+                m = m_table[k, i]
+                g_dn = g_table[k, i]
+                t_old = temperature_k[c, i]
+                diag = m + g_up + g_dn
+                rhs = m * t_old
+                sup = -g_dn
+                if i == last:
+                    sup = 0.0
+                    rhs += g_dn * bottom_temperature_k[k]
+                if i == 0:
+                    slope = surface_flux_slope_w_m2_k[c]
+                    diag -= slope
+                    rhs += surface_flux_w_m2[c] - slope * t_old
+                inv = 1.0 / (diag + g_up * cp_prev)
+                cp_prev = sup * inv
+                dp_prev = (rhs + g_up * dp_prev) * inv
+                cprime[i] = cp_prev
+                dprime[i] = dp_prev
+                g_up = g_dn
+            x = dprime[last]
+            out[c, last] = x
+            energy = m_table[k, last] * x
+            bottom_flux_w_m2[c] = (x - bottom_temperature_k[k]) * g_table[k, last]
+            for i in range(last - 1, -1, -1):
+                x = dprime[i] - cprime[i] * x
+                out[c, i] = x
+                energy += m_table[k, i] * x
+            energy_j_m2[c] = energy * dt_s
+    return out
+
+
+def conduct_column_types_numpy(temperature_k, column_type, heat_capacity_j_m3_k, conductivity_w_m_k, thickness_m,
+                               bottom_temperature_k, surface_flux_w_m2, surface_flux_slope_w_m2_k, *, dt_s, out,
+                               energy_j_m2, bottom_flux_w_m2):
+    """Plain-NumPy twin of :func:`conduct_column_types`: expands the tables to every cell
+    and calls the per-cell twins."""
+    cap, cond, dz = heat_capacity_j_m3_k[column_type], conductivity_w_m_k[column_type], thickness_m[column_type]
+    bottom = bottom_temperature_k[column_type]
+    conduct_columns_numpy(temperature_k, cap, cond, dz, surface_flux_w_m2, surface_flux_slope_w_m2_k, bottom,
+                          dt_s=dt_s, out=out)
+    column_energy_j_m2_numpy(out, cap, dz, energy_j_m2)
+    bottom_flux_w_m2_numpy(out, cond, dz, bottom, bottom_flux_w_m2)
     return out

@@ -120,35 +120,102 @@ def sunlit_fraction(surface_m, vegetation_top_m, canopy, *, cell_size_m, sun_azi
     opacity = 1.0 - leaf_transmissivity
     for i in numba.prange(ny):
         for j in range(nx):
-            z0 = surface_m[i, j] + 0.01
-            beam = 1.0
-            last_r = i
-            last_c = j
-            for k in range(1, n_steps + 1):
-                z = z0 + k * rise_per_step_m
-                if z >= max_height_m:
-                    break
-                # nearest cell, ties away from the start (mirror-symmetric sampling)
-                o = k * row_per_step
-                r = i + int(o + 0.5) if o >= 0.0 else i - int(0.5 - o)
-                o = k * col_per_step
-                c = j + int(o + 0.5) if o >= 0.0 else j - int(0.5 - o)
-                if r < 0 or c < 0 or r >= ny or c >= nx:
-                    break
-                if r == last_r and c == last_c:
-                    continue
-                last_r = r
-                last_c = c
-                s = surface_m[r, c]
-                if s > z:
-                    beam = 0.0
-                    break
-                v = vegetation_top_m[r, c]
-                if v > z and v > s:
-                    beam *= 1.0 - canopy[r, c] * opacity
-            if vegetation_top_m[i, j] > surface_m[i, j]:
-                beam *= 1.0 - canopy[i, j] * opacity
-            out[i, j] = beam
+            out[i, j] = _beam(surface_m, vegetation_top_m, canopy, i, j, row_per_step, col_per_step,
+                              rise_per_step_m, n_steps, max_height_m, opacity)
+    return out
+
+
+@numba.njit(cache=True, fastmath=False, inline="always")
+def _beam(surface_m, vegetation_top_m, canopy, i, j, row_per_step, col_per_step, rise_per_step_m, n_steps,
+          max_height_m, opacity):
+    """The ray of :func:`sunlit_fraction` from cell (i, j); see its Notes."""
+    ny, nx = surface_m.shape
+    z0 = surface_m[i, j] + 0.01
+    beam = 1.0
+    last_r = i
+    last_c = j
+    for k in range(1, n_steps + 1):
+        z = z0 + k * rise_per_step_m
+        if z >= max_height_m:
+            break
+        # nearest cell, ties away from the start (mirror-symmetric sampling)
+        o = k * row_per_step
+        r = i + int(o + 0.5) if o >= 0.0 else i - int(0.5 - o)
+        o = k * col_per_step
+        c = j + int(o + 0.5) if o >= 0.0 else j - int(0.5 - o)
+        if r < 0 or c < 0 or r >= ny or c >= nx:
+            break
+        if r == last_r and c == last_c:
+            continue
+        last_r = r
+        last_c = c
+        s = surface_m[r, c]
+        if s > z:
+            return 0.0
+        v = vegetation_top_m[r, c]
+        if v > z and v > s:
+            beam *= 1.0 - canopy[r, c] * opacity
+    if vegetation_top_m[i, j] > surface_m[i, j]:
+        beam *= 1.0 - canopy[i, j] * opacity
+    return beam
+
+
+@numba.njit(parallel=True, fastmath=False, cache=True)
+def sunlit_fraction_cells(surface_m, vegetation_top_m, canopy, cells, horizon_height_m, *, cell_size_m,
+                          sun_azimuth_deg, sun_elevation_deg, max_distance_m, leaf_transmissivity, out):
+    """:func:`sunlit_fraction` of some cells only, each ray stopping at its own height bound.
+
+    Parameters
+    ----------
+    surface_m, vegetation_top_m, canopy, cell_size_m, sun_azimuth_deg, sun_elevation_deg, max_distance_m, leaf_transmissivity
+        As in :func:`sunlit_fraction`.
+    cells : (n,) integer array
+        Flat (row-major) indices of the cells wanted.
+    horizon_height_m : (n,) float array
+        For each wanted cell, an upper bound of the surface and vegetation heights within
+        ``max_distance_m`` of it [m] (:func:`local_max_height_m`): the ray stops once above
+        it. Much lower than the grid's maximum in a valley or a flat district, so rays stop
+        sooner; the result is the same as with the grid's maximum.
+    out : (n,) float array
+        Filled with the sunlit fraction [0-1] and returned.
+    """
+    n = cells.shape[0]
+    if sun_elevation_deg <= 0.0:
+        for m in numba.prange(n):
+            out[m] = 0.0
+        return out
+    nx = surface_m.shape[1]
+    azimuth = math.radians(sun_azimuth_deg)
+    row_per_step = -math.cos(azimuth) * 0.5
+    col_per_step = math.sin(azimuth) * 0.5
+    rise_per_step_m = 0.5 * cell_size_m * math.tan(math.radians(sun_elevation_deg))
+    n_steps = int(max_distance_m / (0.5 * cell_size_m))
+    opacity = 1.0 - leaf_transmissivity
+    for m in numba.prange(n):
+        i = cells[m] // nx
+        j = cells[m] - i * nx
+        out[m] = _beam(surface_m, vegetation_top_m, canopy, i, j, row_per_step, col_per_step, rise_per_step_m,
+                       n_steps, horizon_height_m[m], opacity)
+    return out
+
+
+def local_max_height_m(surface_m, vegetation_top_m, *, cell_size_m, max_distance_m):
+    """Highest surface or crown top within ``max_distance_m`` (a square window) of each cell [m]."""
+    from scipy import ndimage
+
+    half = int(math.ceil(max_distance_m / cell_size_m)) + 1
+    top = np.maximum(surface_m, vegetation_top_m)
+    return ndimage.maximum_filter(top, size=2 * half + 1, mode="nearest")
+
+
+def sunlit_fraction_cells_numpy(surface_m, vegetation_top_m, canopy, cells, horizon_height_m, *, cell_size_m,
+                                sun_azimuth_deg, sun_elevation_deg, max_distance_m, leaf_transmissivity, out):
+    """Plain-NumPy twin of :func:`sunlit_fraction_cells`: the whole-grid twin, read at the cells."""
+    full = sunlit_fraction_numpy(surface_m, vegetation_top_m, canopy, cell_size_m=cell_size_m,
+                                 sun_azimuth_deg=sun_azimuth_deg, sun_elevation_deg=sun_elevation_deg,
+                                 max_distance_m=max_distance_m, max_height_m=np.inf,
+                                 leaf_transmissivity=leaf_transmissivity, out=np.empty(surface_m.shape))
+    out[:] = full.ravel()[cells]
     return out
 
 
