@@ -132,9 +132,14 @@ def run_command(
     from heatsim.run import run_scenario
 
     with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("heat model", total=None)
-        folder = run_scenario(scenario, out=out_dir, resolution_m=resolution,
-                              progress=lambda k, n: bar.update(task, completed=k, total=n), say=out.print)
+        tasks = {}
+
+        def progress(model: str, done: float, total: float) -> None:
+            if model not in tasks:
+                tasks[model] = bar.add_task(f"{model} model", total=total)
+            bar.update(tasks[model], completed=done, total=total)
+
+        folder = run_scenario(scenario, out=out_dir, resolution_m=resolution, progress=progress, say=out.print)
     out.print(f"run written: {folder}")
 
 

@@ -48,8 +48,13 @@ def from_validation_error(exc, source: str | Path, skip: tuple[str, ...] = ()) -
     errors = exc.errors()
     err = errors[0]
     path = ""
+    previous = None
     for part in err["loc"]:
-        if isinstance(part, str) and (part in skip or part.split("[")[0] in _TYPE_NAMES):
+        # type names of union members are not keys; nor are the tags in `skip`, which follow a
+        # list index (interventions[0].depave...), while a key of the same name (`water`) is kept
+        tag = isinstance(part, str) and (part.split("[")[0] in _TYPE_NAMES or (part in skip and isinstance(previous, int)))
+        previous = part
+        if tag:
             continue
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     msg = err["msg"].removeprefix("Value error, ")

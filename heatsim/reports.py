@@ -49,7 +49,15 @@ def check_scenarios(paths: list[Path], resolution_m: float | None, say: Callable
             key = (scenario.site, res)
             if key not in sites:
                 sites[key] = load_site(scenario.site, res)
-            _, reports, changed = apply_scenario(sites[key], scenario)
+            changed_site, reports, changed = apply_scenario(sites[key], scenario)
+            if scenario.weather.storm is not None:
+                # the storm, its boundaries (geometries on the site, hydrographs) and the DTM, as a run reads them
+                from heatsim.rain import load_storm
+                from heatsim.water.model import WaterModel
+
+                storm = load_storm(scenario.weather.storm, source=str(scenario.path))
+                WaterModel(changed_site, scenario.table, storm, scenario.water,
+                           source=str(scenario.water.source or scenario.path))
             heat = scenario.weather.heat
             if heat is not None and heat.file is not None:
                 from heatsim.weather import load_heat_weather

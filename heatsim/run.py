@@ -11,6 +11,8 @@ Layout::
     <run>/scenario/*.yaml   the scenario files of the chain, as run
     <run>/heat/hourly.nc    hourly fields (CF-NetCDF)
     <run>/heat/*.tif        key maps (GeoTIFF, the site's CRS)
+    <run>/water/*.tif       maximum depth and speed, time of the maximum, infiltration (GeoTIFF)
+    <run>/water/depth_snapshots.nc, hydrographs.csv
 """
 
 from __future__ import annotations
@@ -42,30 +44,58 @@ def new_run_folder(parent: Path, name: str) -> Path:
 
 def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: float | None = None,
                  progress=None, say=print) -> Path:
-    """Run the models a scenario asks for and write a new run folder; returns its path."""
+    """Run the models a scenario asks for and write a new run folder; returns its path.
+
+    A storm runs the water model; hot days run the heat model; with both, the storm comes
+    first and the water it left in the ground and in depressions is the heat model's start.
+    ``progress(model, done, total)`` is called as the models advance.
+    """
     from heatsim.heat.model import HeatModel
     from heatsim.heat.parameters import HeatParameters
     from heatsim.heat.summary import heat_summary, write_heat_outputs
+    from heatsim.rain import load_storm
     from heatsim.site.store import load_site, resolve_site
+    from heatsim.water.model import WaterModel
+    from heatsim.water.summary import water_summary, write_water_outputs
     from heatsim.weather import load_heat_weather
 
     started = time.time()
     scenario = load_scenario(scenario_path)
-    if scenario.weather.heat is None:
-        raise InputError(scenario.path, "weather.heat", "this scenario asks for no hot days; the heat model "
-                         "is the only model so far (the water model comes with issue 4)")
+    storm_cfg, heat_cfg = scenario.weather.storm, scenario.weather.heat
+    if storm_cfg is None and heat_cfg is None:
+        raise InputError(scenario.path, "weather", "asks for neither a storm nor hot days; give weather.storm "
+                         "and/or weather.heat")
     if out is not None and Path(out).exists():
         raise InputError(out, "out", "exists; runs never replace an earlier run, choose a new folder")
     res = scenario.resolution_m if resolution_m is None else resolution_m
     site = load_site(scenario.site, res)
     site, reports, changed = apply_scenario(site, scenario)
-    heat_cfg = scenario.weather.heat
-    weather = load_heat_weather(heat_cfg.preset or heat_cfg.file, days=heat_cfg.days, spinup_days=heat_cfg.spinup_days)
-    params = HeatParameters(time_step_s=float(heat_cfg.time_step_s))
-    model = HeatModel(site, scenario.table, weather, params)
-    say(f"heat model: {site.sizes['x']} x {site.sizes['y']} cells, {heat_cfg.spinup_days} spin-up + "
-        f"{heat_cfg.days} day(s) of {weather.name}, steps of {heat_cfg.time_step_s} s")
-    result = model.run(progress=progress)
+    # read every input before the first model starts: a bad file fails in seconds, not after a model
+    storm = load_storm(storm_cfg, source=str(scenario.path)) if storm_cfg is not None else None
+    weather = (load_heat_weather(heat_cfg.preset or heat_cfg.file, days=heat_cfg.days, spinup_days=heat_cfg.spinup_days)
+               if heat_cfg is not None else None)
+    water_model = (WaterModel(site, scenario.table, storm, scenario.water, source=str(scenario.water.source or
+                                                                                       scenario.path))
+                   if storm is not None else None)
+    water_result = None
+    heat_result = None
+    params = None
+    if water_model is not None:
+        say(f"water model: {site.sizes['x']} x {site.sizes['y']} cells, {storm.name}: {storm.depth_mm:.1f} mm in "
+            f"{storm.duration_s / 3600:g} h, then {scenario.water.setup.after_storm_h:g} h")
+        water_result = water_model.run(progress=None if progress is None else
+                                       (lambda done, total: progress("water", done, total)))
+    if weather is not None:
+        params = HeatParameters(time_step_s=float(heat_cfg.time_step_s))
+        coupling = {}
+        if water_result is not None:
+            coupling = dict(storm_water_mm=water_result.infiltrated_mm, ponded_water_mm=water_result.depression_mm)
+        model = HeatModel(site, scenario.table, weather, params, **coupling)
+        say(f"heat model: {site.sizes['x']} x {site.sizes['y']} cells, {heat_cfg.spinup_days} spin-up + "
+            f"{heat_cfg.days} day(s) of {weather.name}, steps of {heat_cfg.time_step_s} s"
+            + (" , soil water from the storm" if coupling else ""))
+        heat_result = model.run(progress=None if progress is None else
+                                (lambda done, total: progress("heat", done, total)))
     final = Path(out) if out is not None else new_run_folder(results_dir(), scenario.name)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", suffix=".partial", dir=final.parent))
@@ -73,22 +103,38 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
         (tmp / "scenario").mkdir()
         for path in scenario.chain:
             shutil.copy2(path, tmp / "scenario" / path.name)
-        write_heat_outputs(tmp / "heat", site, result)
         summary = {"scenario": scenario.name, "title": scenario.title,
-                   "site": {"name": site.attrs.get("name"), "resolution_m": float(site.attrs["resolution_m"])},
-                   "heat": heat_summary(site, scenario.table, result)}
+                   "site": {"name": site.attrs.get("name"), "resolution_m": float(site.attrs["resolution_m"])}}
+        if water_result is not None:
+            write_water_outputs(tmp / "water", site, water_result)
+            summary["water"] = water_summary(site, water_result)
+        if heat_result is not None:
+            write_heat_outputs(tmp / "heat", site, heat_result)
+            summary["heat"] = heat_summary(site, scenario.table, heat_result)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         site_folder = resolve_site(scenario.site)
         inputs = sorted(p for p in site_folder.rglob("*") if p.is_file() and "build" not in p.relative_to(site_folder).parts)
+        extra = [g.geometry_file for g in scenario.interventions if g.geometry_file is not None]
+        extra += [b.hydrograph for b in scenario.water.inflows]
+        if storm_cfg is not None and storm_cfg.file:
+            extra.append(Path(storm_cfg.file))
+        if heat_cfg is not None and heat_cfg.file:
+            extra.append(Path(heat_cfg.file))
         manifest = {
             "heatsim": __version__, "python": platform.python_version(), "machine": platform.machine(),
             "scenario": {str(p): p.read_text(encoding="utf-8") for p in scenario.chain},
-            "inputs_sha256": {str(p): sha256(p) for p in inputs + [g.geometry_file for g in scenario.interventions
-                                                                   if g.geometry_file is not None]},
-            "weather": {"preset": heat_cfg.preset, "file": heat_cfg.file, "source": weather.source,
-                        "days": heat_cfg.days, "spinup_days": heat_cfg.spinup_days,
-                        "time_step_s": heat_cfg.time_step_s},
-            "heat_parameters": {k: v for k, v in dataclasses.asdict(params).items() if k != "extra"},
+            "inputs_sha256": {str(p): sha256(p) for p in inputs + extra},
+            "weather": {
+                "storm": None if storm is None else {"preset": storm_cfg.preset, "file": storm_cfg.file,
+                                                     "depth_mm": storm.depth_mm, "duration_s": storm.duration_s},
+                "heat": None if weather is None else {"preset": heat_cfg.preset, "file": heat_cfg.file,
+                                                      "source": weather.source, "days": heat_cfg.days,
+                                                      "spinup_days": heat_cfg.spinup_days,
+                                                      "time_step_s": heat_cfg.time_step_s}},
+            "water_setup": scenario.water.setup.model_dump() if storm is not None else None,
+            "water_parameters": None if water_result is None else dataclasses.asdict(water_result.parameters),
+            "heat_parameters": None if params is None else {k: v for k, v in dataclasses.asdict(params).items()
+                                                            if k != "extra"},
             "land_cover_overrides": scenario.parameters,
             "interventions": [r.lines()[0] for r in reports],
             "wall_time_s": round(time.time() - started, 2),

@@ -131,6 +131,11 @@ def run_twice(tmp_path, write, tiny_site_folder):
             "--out", str(out)]
 
 
+def negative_rain(tmp_path, write):
+    (write.folder / "r.csv").write_text("time,rain_mm_h\n0,5\n5,-2\n10,0\n")
+    return ["scenario", "check", str(write("s", "name: s\ntitle: t\nsite: SITE\nweather: {storm: {file: r.csv}}\n"))]
+
+
 def cycle(tmp_path, write):
     write("a", "name: a\ntitle: a\nbase: b\nsite: SITE\n")
     write("b", "name: b\ntitle: b\nbase: a\n")
@@ -224,8 +229,19 @@ CASES = {
                                        ("s.yaml", "weather.heat: time_step_s must divide one hour")),
     "time step above an hour": (scenario_case("weather: {heat: {preset: warme-zomerdag, time_step_s: 7200}}\n"),
                                 ("s.yaml", "weather.heat.time_step_s: Input should be less than or equal to 3600")),
-    "run without hot days": (lambda tmp_path, write: ["run", str(write("s", "name: s\ntitle: t\nsite: SITE\n"))],
-                             ("s.yaml", "weather.heat: this scenario asks for no hot days")),
+    "run without weather": (lambda tmp_path, write: ["run", str(write("s", "name: s\ntitle: t\nsite: SITE\n"))],
+                            ("s.yaml", "weather: asks for neither a storm nor hot days")),
+    "water outlet outside the site": (scenario_case(
+        "weather: {storm: {preset: composite-t2}}\nwater:\n  outlets: [{geometry: geometries/g.geojson}]\n", FAR_AWAY),
+        ("s.yaml", "water.outlets[0].geometry: the geometry (10000, 10000)-(10100, 10100) lies outside the site")),
+    "inflow hydrograph missing": (scenario_case(
+        "weather: {storm: {preset: composite-t2}}\nwater:\n  inflows: [{geometry: {type: Point, coordinates: "
+        "[75100, 172400]}, hydrograph: nope.csv}]\n"), ("s.yaml", "water.inflows[0].hydrograph: hydrograph file not found")),
+    "inflow that is not a point or line": (scenario_case(
+        "weather: {storm: {preset: composite-t2}}\nwater:\n  inflows: [{geometry: geometries/g.geojson, "
+        "hydrograph: h.csv}]\n"), ("g.geojson", "water.inflows[0].geometry: expected a linestring or point")),
+    "rain file with negative rain": (negative_rain, ("r.csv", "rain_mm_h")),
+    "unknown water edge": (scenario_case("water: {edge: leaky}\n"), ("s.yaml", "water.edge: Input should be 'open' or 'closed'")),
     "run into an existing folder": (run_twice, ("run", "out: exists; runs never replace an earlier run")),
     "unknown key": (scenario_case("colour: red\n"), ("s.yaml", "colour: unknown key")),
     "unknown intervention kind": (scenario_case("interventions:\n  - {kind: pave-over, geometry: geometries/g.geojson}\n"),

@@ -1,6 +1,7 @@
 """The heatsim command on good input: outputs exist, are maps, and never overwrite."""
 
 import numpy as np
+import pytest
 from matplotlib.image import imread
 
 from heatsim.cli import main
@@ -84,7 +85,8 @@ def test_run_writes_a_complete_run_folder(tmp_path, scenario_dir, capsys):
     assert heat["uhi_night_k"] is None and heat["uhi_cells"]["urban_core"] == 0
     assert heat["energy_closure_rel"] < 1e-9
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["weather"]["preset"] == "hittegolf-2019" and manifest["wall_time_s"] > 0
+    assert manifest["weather"]["heat"]["preset"] == "hittegolf-2019" and manifest["wall_time_s"] > 0
+    assert manifest["weather"]["storm"] is None and "water" not in summary
     assert any(k.endswith("hot.yaml") for k in manifest["scenario"])
     fields = xr.open_dataset(out / "heat" / "hourly.nc", engine="h5netcdf")
     assert fields["surface_temperature"].attrs["units"] == "degC" and fields.sizes["time"] == 24
@@ -92,3 +94,34 @@ def test_run_writes_a_complete_run_folder(tmp_path, scenario_dir, capsys):
     assert ts15.rio.crs.to_epsg() == 31370
     assert (out / "heat" / "utci_hours_above_32.tif").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no partial folder left
+
+
+def test_a_storm_run_writes_the_water_outputs_and_stable_keys(tmp_path, scenario_dir):
+    import json
+
+    import pandas as pd
+    import rioxarray
+    import xarray as xr
+
+    path = scenario_dir("wet", "name: wet\ntitle: a storm\nsite: SITE\nweather: {storm: {preset: composite-t2}}\n"
+                               "water: {edge: open, after_storm_h: 0.25}\n")
+    out = tmp_path / "run"
+    assert main(["run", str(path), "--out", str(out)]) == 0
+    water = json.loads((out / "summary.json").read_text())["water"]
+    for key in ("rain_m3", "interception_m3", "infiltration_m3", "sewer_m3", "outflow_m3", "storage_m3",
+                "mass_balance_error_rel", "flooded_area_m2", "max_depth_m"):
+        assert key in water
+    assert set(water["flooded_area_m2"]) == {"0.05", "0.20"}
+    assert water["mass_balance_error_rel"] < 1e-9
+    # the storm's depth over the 300 m x 200 m grid
+    from heatsim.rain import load_storm
+    assert water["rain_m3"] == pytest.approx(0.3 * 0.2 * 1e6 * load_storm("composite-t2").depth_mm * 1e-3, rel=1e-9)
+    depth = rioxarray.open_rasterio(out / "water" / "max_depth.tif")
+    assert depth.rio.crs.to_epsg() == 31370 and float(depth.max()) > 0
+    snapshots = xr.open_dataset(out / "water" / "depth_snapshots.nc", engine="h5netcdf")
+    assert snapshots["depth"].attrs["units"] == "m" and snapshots.sizes["time"] == 1 + (120 + 15) // 10
+    hydrographs = pd.read_csv(out / "water" / "hydrographs.csv", index_col=0)
+    rain_volume = hydrographs["rain_m3_s"].sum() * 60.0
+    assert rain_volume == pytest.approx(water["rain_m3"], rel=1e-9)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["weather"]["storm"]["preset"] == "composite-t2" and manifest["water_setup"]["edge"] == "open"

@@ -116,14 +116,19 @@ class HeatModel:
     """Set up from a site, a land-cover table and weather; :meth:`run` returns a :class:`HeatResult`."""
 
     def __init__(self, site: xr.Dataset, table: LandCoverTable, weather, params: HeatParameters | None = None,
-                 root_zone_water_mm: np.ndarray | None = None, ponded_water_mm: np.ndarray | None = None):
+                 root_zone_water_mm: np.ndarray | None = None, ponded_water_mm: np.ndarray | None = None,
+                 storm_water_mm: np.ndarray | None = None):
+        """``root_zone_water_mm`` replaces the assumed start of the root-zone water; ``storm_water_mm``
+        (water a storm put into the ground, per cell area, e.g. the water model's infiltration)
+        is added to it, up to the total available water; ``ponded_water_mm`` is the water left
+        in depression stores of sealed surfaces. All on the site's grid [mm]."""
         self.site, self.table, self.weather = site, table, weather
         self.p = params or HeatParameters()
         self.grid = Grid.of(site)
-        self._setup_cells(root_zone_water_mm, ponded_water_mm)
+        self._setup_cells(root_zone_water_mm, ponded_water_mm, storm_water_mm)
 
     # ------------------------------------------------------------------ set-up
-    def _setup_cells(self, root_zone_water_mm, ponded_water_mm) -> None:
+    def _setup_cells(self, root_zone_water_mm, ponded_water_mm, storm_water_mm) -> None:
         p, t, site = self.p, self.table, self.site
         # the cells simulated: the study area and a margin around it (one air cell and at least
         # active_margin_m); the rest of the grid serves shadows and the sky view only
@@ -155,6 +160,10 @@ class HeatModel:
         self.total_available_water_mm = taw
         self.root_water_mm = (np.asarray(root_zone_water_mm, dtype=np.float64).ravel()[self.cells].copy()
                               if root_zone_water_mm is not None else p.initial_relative_soil_water * taw)
+        if storm_water_mm is not None:
+            # the storm refills the root zone (the water it took in), up to field capacity
+            added = np.asarray(storm_water_mm, dtype=np.float64).ravel()[self.cells]
+            self.root_water_mm = np.minimum(self.root_water_mm + np.maximum(added, 0.0), taw)
         self.ponded_mm = (np.asarray(ponded_water_mm, dtype=np.float64).ravel()[self.cells].copy()
                           if ponded_water_mm is not None else np.zeros(self.n))
         # columns: one type per land-cover code (all column properties follow from the class)

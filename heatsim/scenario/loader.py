@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from heatsim.errors import InputError, from_validation_error
 from heatsim.landcover import LandCoverTable, default_table
-from heatsim.scenario.schema import INTERVENTION_KINDS, ScenarioFile, Weather
+from heatsim.scenario.schema import INTERVENTION_KINDS, ScenarioFile, WaterSetup, Weather
 from heatsim.paths import inputs_dir
 from heatsim.site.store import SITE_TOML, read_definition
 from heatsim.vectors import parse_geojson, read_geojson
@@ -46,6 +46,25 @@ class ResolvedIntervention:
 
 
 @dataclass
+class ResolvedBoundary:
+    """An outlet or inflow of the water model with its geometry in the site CRS."""
+
+    spec: object  # schema Outlet or Inflow
+    geometry: BaseGeometry
+    source: Path  # the scenario file it was written in
+    field: str  # e.g. "water.outlets[0]"
+    hydrograph: Path | None = None  # inflows: the resolved hydrograph file
+
+
+@dataclass
+class WaterBoundaries:
+    setup: WaterSetup
+    source: Path | None  # the file whose `water` section applies (None: defaults)
+    outlets: list[ResolvedBoundary] = field(default_factory=list)
+    inflows: list[ResolvedBoundary] = field(default_factory=list)
+
+
+@dataclass
 class Scenario:
     name: str
     title: str
@@ -60,6 +79,7 @@ class Scenario:
     parameters: dict[str, dict[str, float]]
     table: LandCoverTable
     interventions: list[ResolvedIntervention] = field(default_factory=list)
+    water: WaterBoundaries = field(default_factory=lambda: WaterBoundaries(WaterSetup(), None))
 
     @property
     def texts(self) -> dict[str, str]:
@@ -167,6 +187,46 @@ def _geometry(spec, source: Path, index: int, crs: str, root: Path) -> tuple[Bas
     return geom, gpath
 
 
+def _boundary_geometry(spec, source: Path, fld: str, crs: str, root: Path, allowed: tuple[str, ...]) -> BaseGeometry:
+    if isinstance(spec, str):
+        gpath = source.parent / spec
+        if not _inside(gpath, root):
+            raise InputError(source, fld, f"path {spec!r} leaves the scenarios folder {root}")
+        if not gpath.is_file():
+            raise InputError(source, fld, f"geometry file not found: {gpath}")
+        features, where = read_geojson(gpath, crs, field_name=fld), gpath
+    else:
+        features, where = parse_geojson(spec, str(source), crs, fld, default_crs=crs), source
+    geom = shapely.union_all([f.geometry for f in features])
+    if geom.is_empty or not any(geom.geom_type.endswith(kind) for kind in allowed):
+        raise InputError(where, fld, f"expected a {' or '.join(a.lower() for a in allowed)} geometry, got {geom.geom_type}")
+    return geom
+
+
+def _water_boundaries(files: dict, base_chain: list[Path], crs: str, root: Path) -> WaterBoundaries:
+    """The nearest `water` section of the base chain, with its geometries and files resolved."""
+    for p in base_chain:
+        setup = files[p].water
+        if setup is None:
+            continue
+        bounds = WaterBoundaries(setup, p)
+        for i, outlet in enumerate(setup.outlets):
+            fld = f"water.outlets[{i}].geometry"
+            geom = _boundary_geometry(outlet.geometry, p, fld, crs, root, ("Polygon", "LineString", "Point"))
+            bounds.outlets.append(ResolvedBoundary(outlet, geom, p, f"water.outlets[{i}]"))
+        for i, inflow in enumerate(setup.inflows):
+            fld = f"water.inflows[{i}]"
+            geom = _boundary_geometry(inflow.geometry, p, fld + ".geometry", crs, root, ("LineString", "Point"))
+            hpath = p.parent / inflow.hydrograph
+            if not _inside(hpath, root):
+                raise InputError(p, fld + ".hydrograph", f"{inflow.hydrograph!r} leaves the scenarios folder {root}")
+            if not hpath.is_file():
+                raise InputError(p, fld + ".hydrograph", f"hydrograph file not found: {hpath}")
+            bounds.inflows.append(ResolvedBoundary(inflow, geom, p, fld, hpath.resolve()))
+        return bounds
+    return WaterBoundaries(WaterSetup(), None)
+
+
 def load_scenario(path: str | Path, root: Path | None = None) -> Scenario:
     """Load, validate and resolve a scenario file (see module docstring).
 
@@ -251,6 +311,6 @@ def load_scenario(path: str | Path, root: Path | None = None) -> Scenario:
         bases=[p.stem for p in base_chain[1:]],
         includes=[p.stem for p in order if p not in base_chain],
         site=site_path, resolution_m=resolution, weather=Weather(storm=storm, heat=heat), parameters=parameters,
-        table=table, interventions=interventions,
+        table=table, interventions=interventions, water=_water_boundaries(files, base_chain, crs, root),
     )
 

@@ -198,6 +198,42 @@ class Weather(Strict):
     heat: HeatWeather | None = None
 
 
+class Outlet(Strict):
+    """Where water leaves the site at a held level (a river, a canal): cells under the geometry
+    keep their water at ``level_m`` (or at their ground, the DTM's water surface, if no level
+    is given); whatever arrives is counted as outflow."""
+
+    name: str = ""
+    geometry: str | dict = Field(description="a GeoJSON file next to the scenario, or an inline GeoJSON object")
+    level_m: float | None = Field(None, description="held water level [m above datum]; default: the ground")
+
+
+class Inflow(Strict):
+    """A stream entering the site from its upstream catchment: a hydrograph (CSV with time in
+    minutes and discharge_m3_s) spread over the cells of a point or line."""
+
+    name: str = ""
+    geometry: str | dict = Field(description="a point or a line (GeoJSON file or inline object)")
+    hydrograph: str = Field(description="a hydrograph CSV next to the scenario (heatsim/rain.py format)")
+
+
+class WaterSetup(Strict):
+    """Boundary conditions and settings of the water model."""
+
+    edge: Literal["open", "closed"] = Field(
+        "open", description="open: water leaves the grid's edges at critical depth (counted); closed: walls")
+    outlets: list[Outlet] = []
+    inflows: list[Inflow] = []
+    culvert_diameter_m: float = Field(1.0, gt=0.05, le=10.0,
+                                      description="diameter of the pipes under the site's culverted cells [m]")
+    culvert_manning_n: float = Field(0.013, gt=0.0, le=0.1,
+                                     description="Manning n of the pipes [s m-1/3] (concrete pipe, Chow 1959)")
+    sewer_capacity_mm_h: float = Field(32.4, ge=0.0, le=500.0,
+                                       description="rain the sewer inlets take from connected surfaces [mm/h]")
+    after_storm_h: float = Field(1.0, ge=0.0, le=48.0, description="time simulated after the rain stops [h]")
+    snapshot_interval_min: int = Field(10, ge=1, le=360, description="interval of the depth snapshots [min]")
+
+
 class ScenarioFile(Strict):
     """One scenario file as written (before inheritance is resolved)."""
 
@@ -210,4 +246,5 @@ class ScenarioFile(Strict):
     resolution_m: float | None = Field(None, gt=0.0)
     weather: Weather | None = None
     parameters: dict[str, dict[str, float]] = {}
+    water: WaterSetup | None = None
     interventions: list[Intervention] = []

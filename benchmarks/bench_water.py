@@ -1,0 +1,960 @@
+"""The water model's overland-flow kernel against its NumPy twin and the machine's memory
+bandwidth, the whole water model on the bundled Harelbeke site, and (optional) landlab's
+OverlandFlow component on the same ground and rain.
+
+Usage::
+
+    python benchmarks/bench_water.py [--sizes 0.25 1 4 16] [--twin-max-size 16]
+                                     [--resolution 25 10] [--landlab-resolution 25]
+                                     [--landlab-python /tmp/landlab-venv/bin/python]
+                                     [--no-kernels] [--no-model] [--no-landlab]
+                                     [--wait-quiet 30] [--retries 0] [--threads N]
+                                     [--json PATH] [--out PATH]
+
+A script run on demand, never in the tests. Everything is measured in one run: compare
+numbers only within one run (two-core machines drift by +-30 % between runs, and other
+processes on them stall the second numba thread), which is why the bandwidth triad is
+measured here and not quoted. The results go to stdout as markdown tables and to
+``benchmarks/results/water-<date>.md`` (``-2``, ``-3``, ... when that exists; ``--out``
+overrides); ``--json PATH`` also writes every number.
+
+What it measures:
+
+1. a STREAM-like triad ``a = b + s*c`` (numba, parallel) on 32 Mi float64, best of 5,
+   measured again before each grid size: GB/s at 24 B per element (write-allocate not
+   counted, as in STREAM);
+2. ``heatsim.kernels.overland_flow.flow_step`` and its parts ``face_fluxes``,
+   ``limit_outflow``, ``update_depth`` on a seeded synthetic 5 m grid of 0.25, 1, 4, 16
+   million cells: a 0.5 % slope with random bumps (+-0.4 m), ~10 % blocked cells
+   (buildings), water 0-0.3 m deep on the rest (most faces wet: the share is printed),
+   Manning's n 0.015 or 0.035. Each call starts from the same state (restored before each
+   call, outside the timing); warm time = best of 5 after a warm-up call; cell updates per
+   second; the effective bandwidth from the bytes counted in FLOW_BYTES_PER_CELL and its
+   share of the triad measured just before that size;
+3. the NumPy twins (``flow_step_numpy`` and the three ``*_numpy`` parts) on the same grid
+   and state, best of 3 up to 1 M cells and ONE call above (they take seconds and
+   allocate ~25 temporaries of the grid's size: ~4 GB at 16 M cells); ``--twin-max-size``
+   skips them above a size. The kernel/twin ratio is per cell on the same grid; the twin's
+   depth after one step is compared with the kernel's;
+4. ``WaterModel.run()`` on Harelbeke with the baseline scenario (the T=20 composite
+   storm, 2 h, plus ``after_storm_h`` = 1 h) at 25 and 10 m (``--resolution 5``: the full
+   5 m site, many minutes), after a 50 m warm-up run (numba caches): wall time, flow steps,
+   cells, cell updates per second, and where the run spends its time (each kernel the
+   model calls and the parts of flow_step, timed by wrappers; the rest is NumPy glue);
+5. landlab (optional, never a dependency of heatsim): ``landlab.components.OverlandFlow``
+   (de Almeida et al. 2012, the same local-inertial family) on the same Harelbeke
+   elevation (``--landlab-resolution``, default 25 m; buildings closed nodes, all four
+   edges open as in the baseline scenario), with the same rain (the hyetograph stepped
+   every 10 s, the model's longest flow step) for the same simulated time, with theta 0.7
+   and alpha 0.5 as heatsim uses, steep_slopes on (Froude cap and a positivity guard, like
+   heatsim's). It runs in this process when landlab imports, else in a subprocess of
+   ``--landlab-python`` (a separate venv), else it is skipped with a message. landlab's
+   OverlandFlow has no interception, depression storage, infiltration, sewers, culverts,
+   inflow or held river levels: all the rain stays on the surface, so its water gets
+   deeper, its CFL steps shorter and more numerous. Compare the per-step cost (cell
+   updates per second) first; the wall-time ratio mixes in the different step counts.
+
+Memory: 16 M cells need ~2 GB for the kernel (three saved states of depth, qx, qy) and
+~4 GB more while the NumPy twin runs; the 5 m model ~1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from heatsim.kernels.overland_flow import (
+    DEFAULT_ALPHA,
+    DEFAULT_FROUDE_MAX,
+    DEFAULT_H_MIN_FLOW_M,
+    DEFAULT_IMPLICIT_FRICTION,
+    DEFAULT_THETA,
+    face_fluxes,
+    face_fluxes_numpy,
+    flow_step,
+    flow_step_numpy,
+    limit_outflow,
+    limit_outflow_numpy,
+    stable_time_step_s,
+    update_depth,
+    update_depth_numpy,
+)
+
+CELL_M = 5.0
+SEED = 20240624
+TRIAD_N = 32 * 2**20  # 32 Mi float64 per array, 256 MiB each: far beyond any cache
+TRIAD_BYTES_PER_ELEMENT = 24  # read b, read c, write a; write-allocate of a not counted (STREAM convention)
+F8 = 8  # bytes per float64
+SCENARIO = "scenarios/baseline.yaml"
+LANDLAB_INTERVAL_S = 10.0  # rain intensity held over this interval (= WaterParameters.dt_max_s)
+
+#: Bytes a call moves per cell, every array it reads or writes counted once per PASS over
+#: the grid (a face array has ~1 element per cell; neighbour re-reads within a pass assumed
+#: to hit the caches; write-allocate NOT counted, as in the triad). ``blocked`` is uint8.
+FLOW_BYTES_PER_CELL = {
+    # x pass: reads bed, depth, manning (3 x 8), blocked (1), qx (8); writes qx (8)        = 41
+    # copy:   reads qy (8); writes qy_work (8)                                             = 16
+    # y pass: reads bed, depth, manning, blocked, qy_work (3 x 8 + 1 + 8); writes qy (8)   = 41
+    "face_fluxes": 41 + 16 + 41,
+    # pass 1: reads qx, qy, depth; writes scale_work                                      = 32
+    # pass 2: reads qx, scale_work; writes qx                                             = 24
+    # pass 3: reads qy, scale_work; writes qy                                             = 24
+    "limit_outflow": 32 + 24 + 24,
+    # reads depth, qx, qy; writes depth
+    "update_depth": 4 * F8,
+    # the three above, as they run: 6 passes over the grid
+    "flow_step": 98 + 80 + 32,
+}
+#: The least traffic any implementation of one flow step must have (a single fused pass):
+#: read bed, manning (2 x 8), blocked (1); read and write depth, qx, qy (6 x 8). The work
+#: arrays qy_work and scale_work need not exist.
+FLOW_STEP_MIN_BYTES_PER_CELL = 2 * F8 + 1 + 6 * F8  # 65
+PARTS = ["face_fluxes", "limit_outflow", "update_depth", "flow_step"]
+
+
+# ---------------------------------------------------------------------- machine and triad
+# (machine_info, the triad and the CPU monitor are copied from bench_heat.py)
+def blas_name() -> str:
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas.get('name')} {blas.get('version')}"
+    except Exception:  # noqa: BLE001 - informative only
+        return "unknown"
+
+
+def machine_info() -> dict:
+    cpu_model = platform.processor() or ""
+    mem_gb = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu_model = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal"):
+                    mem_gb = round(int(line.split()[1]) / 2**20, 1)
+                    break
+    except OSError:
+        pass
+    caches = {}
+    for index in range(8):
+        folder = f"/sys/devices/system/cpu/cpu0/cache/index{index}"
+        try:
+            level, kind, size = (Path(folder, n).read_text().strip() for n in ("level", "type", "size"))
+        except OSError:
+            break
+        caches[f"L{level} {kind}"] = size
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_model": cpu_model,
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": affinity,
+        "memory_gb": mem_gb,
+        "caches_per_core_or_shared": caches,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "numba_threads": numba.get_num_threads(),
+        "numpy_blas": blas_name(),
+        "env": {k: os.environ[k] for k in ("NUMBA_NUM_THREADS", "NUMBA_THREADING_LAYER", "NUMBA_CACHE_DIR",
+                                           "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS")
+                if k in os.environ},
+    }
+
+
+@numba.njit(parallel=True)
+def _fill(a, value):
+    for i in numba.prange(a.shape[0]):
+        a[i] = value
+
+
+@numba.njit(parallel=True)
+def _triad(a, b, c, s):
+    for i in numba.prange(a.shape[0]):
+        a[i] = b[i] + s * c[i]
+
+
+class CpuMonitor:
+    """Who used the CPUs over a section, in cores, from /proc/stat and /proc/self/stat:
+    this process (and its waited-for children), everybody else, and steal. 10 ms ticks."""
+
+    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    @staticmethod
+    def _snapshot():
+        try:
+            with open("/proc/stat") as f:
+                v = [int(x) for x in f.readline().split()[1:]]
+            with open("/proc/self/stat") as f:
+                s = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        busy = v[0] + v[1] + v[2] + v[5] + v[6]
+        steal = v[7] if len(v) > 7 else 0
+        ours = sum(int(x) for x in s[11:15])
+        return time.perf_counter(), busy, steal, ours
+
+    def __init__(self):
+        self.start = self._snapshot()
+
+    def result(self) -> dict | None:
+        end = self._snapshot()
+        if self.start is None or end is None:
+            return None
+        wall = end[0] - self.start[0]
+        d_busy, d_steal, d_ours = (end[k] - self.start[k] for k in (1, 2, 3))
+        scale = 1.0 / (self.TICK * wall) if wall > 0 else 0.0
+        return {"wall_s": wall, "ours_cores": d_ours * scale, "others_cores": max(d_busy - d_ours, 0) * scale,
+                "steal_cores": d_steal * scale}
+
+
+RETRIES = 0
+DISTURBED_CORES = 0.2
+CONTENTION: list = []
+WAIT_QUIET_S = 0.0
+
+
+def wait_for_quiet(max_wait_s: float, threshold_cores: float = 0.15) -> float:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < max_wait_s:
+        mon = CpuMonitor()
+        time.sleep(1.0)
+        r = mon.result()
+        if r is None or r["others_cores"] < threshold_cores:
+            break
+    return time.perf_counter() - t0
+
+
+def disturbed(contention: dict | None) -> bool:
+    return (contention is not None and contention["others_cores"] > DISTURBED_CORES
+            and contention["wall_s"] >= 1.0)
+
+
+@contextmanager
+def section(name: str):
+    waited = wait_for_quiet(WAIT_QUIET_S) if WAIT_QUIET_S > 0 else 0.0
+    mon = CpuMonitor()
+    try:
+        yield
+    finally:
+        r = mon.result()
+        if r is not None:
+            CONTENTION.append({"section": name, **r, "waited_for_quiet_s": waited})
+
+
+def triad_bandwidth(n: int = TRIAD_N, repeats: int = 5) -> dict:
+    """STREAM triad a = b + s*c, numba prange; arrays first touched in parallel."""
+    a, b, c = np.empty(n), np.empty(n), np.empty(n)
+    _fill(a, 0.0)
+    _fill(b, 1.0)
+    _fill(c, 2.0)
+    _triad(a, b, c, 3.0)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        _triad(a, b, c, 3.0)
+        times.append(time.perf_counter() - t0)
+    assert a[0] == 7.0 and a[-1] == 7.0
+    best = min(times)
+    gb_s = TRIAD_BYTES_PER_ELEMENT * n / best / 1e9
+    return {"elements": n, "best_s": best, "times_s": times, "gb_s": gb_s, "gb_s_with_write_allocate": gb_s * 32 / 24}
+
+
+# ---------------------------------------------------------------------- synthetic ground
+def grid_shape(n_cells: int) -> tuple[int, int]:
+    ny = max(1, int(math.sqrt(n_cells)))
+    return ny, max(1, round(n_cells / ny))
+
+
+def make_ground(n_cells: int, seed: int = SEED) -> dict:
+    """A seeded synthetic 5 m grid of about ``n_cells``: a plane falling 0.5 % to the
+    south-east, random bumps (a coarse 8-cell random field, +-0.4 m, plus 2 cm noise),
+    buildings (a 4 x 4 block in 40 % of the 8 x 8 lots: ~10 % blocked), water 0-0.3 m deep
+    elsewhere, Manning's n 0.015 (paved) or 0.035 (grass) at random."""
+    rng = np.random.default_rng(seed)
+    ny, nx = grid_shape(n_cells)
+    lot = 8
+    nly, nlx = -(-ny // lot), -(-nx // lot)
+    y = np.arange(ny)[:, None] * CELL_M
+    x = np.arange(nx)[None, :] * CELL_M
+    coarse = rng.uniform(-0.4, 0.4, (nly, nlx))
+    bed = 30.0 - 0.005 * (x + y) / math.sqrt(2.0) + np.repeat(np.repeat(coarse, lot, 0), lot, 1)[:ny, :nx]
+    bed += rng.normal(0.0, 0.02, (ny, nx))
+    has_building = rng.random((nly, nlx)) < 0.4
+    oi, oj = np.arange(ny)[:, None] % lot, np.arange(nx)[None, :] % lot
+    inside = (oi >= 2) & (oi < 6) & (oj >= 2) & (oj < 6)
+    blocked = (np.repeat(np.repeat(has_building, lot, 0), lot, 1)[:ny, :nx] & inside).astype(np.uint8)
+    depth = rng.uniform(0.0, 0.3, (ny, nx))
+    depth[blocked == 1] = 0.0
+    manning = np.where(rng.random((ny, nx)) < 0.5, 0.015, 0.035)
+    return {"shape": (ny, nx), "cells": ny * nx, "bed": np.ascontiguousarray(bed),
+            "depth": np.ascontiguousarray(depth), "manning": np.ascontiguousarray(manning), "blocked": blocked,
+            "blocked_share": float(blocked.mean())}
+
+
+def wet_face_share(bed, depth, blocked, h_min=DEFAULT_H_MIN_FLOW_M) -> float:
+    eta = bed + depth
+    hx = np.maximum(eta[:, :-1], eta[:, 1:]) - np.maximum(bed[:, :-1], bed[:, 1:])
+    hy = np.maximum(eta[:-1, :], eta[1:, :]) - np.maximum(bed[:-1, :], bed[1:, :])
+    wx = (hx > h_min) & (blocked[:, :-1] == 0) & (blocked[:, 1:] == 0)
+    wy = (hy > h_min) & (blocked[:-1, :] == 0) & (blocked[1:, :] == 0)
+    return float((wx.sum() + wy.sum()) / (hx.size + hy.size))
+
+
+# ---------------------------------------------------------------------- kernels
+def _kwargs(dt):
+    return dict(cell_size_m=CELL_M, dt_s=dt)
+
+
+def _call(name, twin, g, s, dt):
+    """One call of a part (kernel or twin) on the state arrays ``s``."""
+    common = _kwargs(dt)
+    ff = dict(theta=DEFAULT_THETA, h_min_flow_m=DEFAULT_H_MIN_FLOW_M, froude_max=DEFAULT_FROUDE_MAX,
+              implicit_friction=DEFAULT_IMPLICIT_FRICTION, open_edges=True)
+    if name == "face_fluxes":
+        (face_fluxes_numpy if twin else face_fluxes)(g["bed"], s["depth"], g["manning"], g["blocked"], s["qx"],
+                                                     s["qy"], qy_work=s["qy_work"], **common, **ff)
+    elif name == "limit_outflow":
+        (limit_outflow_numpy if twin else limit_outflow)(s["depth"], s["qx"], s["qy"], scale_work=s["scale"], **common)
+    elif name == "update_depth":
+        (update_depth_numpy if twin else update_depth)(s["depth"], s["qx"], s["qy"], row_outflow_m3=s["rows"],
+                                                       **common)
+    else:
+        (flow_step_numpy if twin else flow_step)(g["bed"], s["depth"], g["manning"], g["blocked"], s["qx"], s["qy"],
+                                                 open_edges=True, qy_work=s["qy_work"], scale_work=s["scale"],
+                                                 row_outflow_m3=s["rows"], **common)
+
+
+def _time_part(name, twin, g, start, s, dt, repeats, warmup):
+    """(first call s or None, best s, all times): each call starts from the state ``start``."""
+    def once():
+        for k in ("depth", "qx", "qy"):
+            np.copyto(s[k], start[k])
+        t0 = time.perf_counter()
+        _call(name, twin, g, s, dt)
+        return time.perf_counter() - t0
+    first = once() if warmup else None
+    times = [once() for _ in range(repeats)]
+    return first, min(times), times
+
+
+def bench_size(size_m: float, triad_gb_s: float, twin_max_size: float, log) -> dict:
+    t0 = time.perf_counter()
+    g = make_ground(round(size_m * 1e6))
+    ny, nx = g["shape"]
+    n = g["cells"]
+    build_s = time.perf_counter() - t0
+    dt = stable_time_step_s(g["depth"], cell_size_m=CELL_M, alpha=DEFAULT_ALPHA, dt_max_s=10.0)
+    wet = wet_face_share(g["bed"], g["depth"], g["blocked"])
+    log(f"grid {n:,} cells ({ny} x {nx}) built in {build_s:.1f} s; blocked {g['blocked_share']:.1%}, "
+        f"wet faces {wet:.1%}, dt {dt:.2f} s")
+
+    def fresh():
+        return {"depth": np.empty((ny, nx)), "qx": np.zeros((ny, nx + 1)), "qy": np.zeros((ny + 1, nx)),
+                "qy_work": np.zeros((ny + 1, nx)), "scale": np.zeros((ny, nx)), "rows": np.zeros(ny)}
+
+    # the state: two flow steps from rest, so the faces carry discharges (first call: numba cache/compile)
+    s = fresh()
+    np.copyto(s["depth"], g["depth"])
+    t0 = time.perf_counter()
+    _call("flow_step", False, g, s, dt)
+    first_call_s = time.perf_counter() - t0
+    _call("flow_step", False, g, s, dt)
+    s0 = {k: s[k].copy() for k in ("depth", "qx", "qy")}
+    _call("face_fluxes", False, g, s, dt)
+    s1 = {k: s[k].copy() for k in ("depth", "qx", "qy")}
+    _call("limit_outflow", False, g, s, dt)
+    s2 = {k: s[k].copy() for k in ("depth", "qx", "qy")}
+    starts = {"face_fluxes": s0, "limit_outflow": s1, "update_depth": s2, "flow_step": s0}
+    moving = float(np.mean(np.abs(s0["qx"][:, 1:-1]) > 0))
+
+    rows = {}
+    for name in PARTS:
+        _, best, times = _time_part(name, False, g, starts[name], s, dt, repeats=5, warmup=True)
+        b = FLOW_BYTES_PER_CELL[name]
+        rows[name] = {"part": name, "warm_best_s": best, "warm_times_s": times, "cells_per_s": n / best,
+                      "bytes_per_cell": b, "gb_s": b * n / best / 1e9, "fraction_of_triad": b * n / best / 1e9 / triad_gb_s}
+    # flow_step once more on one numba thread: the parallel speed-up (2 on two idle cores; below 1 when
+    # another process holds a core, since each of the step's 7 parallel loops then waits for a time slice)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        _, best, times = _time_part("flow_step", False, g, s0, s, dt, repeats=5, warmup=True)
+    finally:
+        numba.set_num_threads(threads)
+    b = FLOW_BYTES_PER_CELL["flow_step"]
+    rows["flow_step_1_thread"] = {"part": "flow_step_1_thread", "warm_best_s": best, "warm_times_s": times,
+                                  "cells_per_s": n / best, "bytes_per_cell": b, "gb_s": b * n / best / 1e9,
+                                  "fraction_of_triad": b * n / best / 1e9 / triad_gb_s,
+                                  "parallel_speedup": best / rows["flow_step"]["warm_best_s"]}
+    fs = rows["flow_step"]
+    fs["min_bytes_per_cell"] = FLOW_STEP_MIN_BYTES_PER_CELL
+    fs["min_gb_s"] = FLOW_STEP_MIN_BYTES_PER_CELL * n / fs["warm_best_s"] / 1e9
+    fs["min_fraction_of_triad"] = fs["min_gb_s"] / triad_gb_s
+    for k in ("depth", "qx", "qy"):  # the kernel's depth after one step, for the twin's check
+        np.copyto(s[k], s0[k])
+    _call("flow_step", False, g, s, dt)
+    kernel_depth = s["depth"].copy()
+    del s1, s2
+
+    twin = {"ran": size_m <= twin_max_size + 1e-9}
+    if twin["ran"]:
+        twin_repeats = 3 if n <= 1_100_000 else 1
+        twin["repeats"] = twin_repeats
+        st = fresh()
+        twin_starts = {"face_fluxes": s0, "flow_step": s0}
+        # parts of the twin from the twin's own intermediate states (they differ from the kernel's by round-off)
+        for k in ("depth", "qx", "qy"):
+            np.copyto(st[k], s0[k])
+        _call("face_fluxes", True, g, st, dt)
+        twin_starts["limit_outflow"] = {k: st[k].copy() for k in ("depth", "qx", "qy")}
+        _call("limit_outflow", True, g, st, dt)
+        twin_starts["update_depth"] = {k: st[k].copy() for k in ("depth", "qx", "qy")}
+        for name in PARTS:
+            _, best, _ = _time_part(name, True, g, twin_starts[name], st, dt, repeats=twin_repeats, warmup=False)
+            rows[name]["twin_best_s"] = best
+            rows[name]["twin_cells_per_s"] = n / best
+            rows[name]["kernel_over_twin"] = rows[name]["cells_per_s"] / (n / best)
+        # st now holds the twin's flow_step from s0
+        twin["max_abs_depth_diff_m"] = float(np.max(np.abs(st["depth"] - kernel_depth)))
+        del st, twin_starts
+    else:
+        twin["skipped"] = f"size {size_m:g} M > --twin-max-size {twin_max_size:g}"
+    for r in rows.values():
+        log(format_kernel_line(size_m, n, r))
+    return {"size_m": size_m, "cells": n, "grid": [ny, nx], "build_s": build_s, "dt_s": dt,
+            "blocked_share": g["blocked_share"], "wet_face_share": wet, "moving_x_face_share": moving,
+            "first_call_s": first_call_s, "triad_gb_s": triad_gb_s, "parts": rows, "twin": twin}
+
+
+def bench_kernels(sizes, twin_max_size, log) -> tuple[list, list]:
+    out, triads = [], []
+    for size in sizes:
+        for attempt in range(1 + RETRIES):
+            with section(f"kernels at {size:g} M cells"):
+                triad = triad_bandwidth()
+                triads.append({"before_size_m": size, **triad})
+                log(f"triad {triad['gb_s']:.1f} GB/s")
+                r = bench_size(size, triad["gb_s"], twin_max_size, log)
+            if not disturbed(CONTENTION[-1] if CONTENTION else None) or attempt == RETRIES:
+                break
+            CONTENTION[-1]["section"] += " (disturbed: repeated)"
+            log(f"others used {CONTENTION[-1]['others_cores']:.2f} cores: measuring {size:g} M again")
+        r["others_cores"] = CONTENTION[-1]["others_cores"] if CONTENTION else None
+        out.append(r)
+    return out, triads
+
+
+def format_kernel_line(size_m, n, r) -> str:
+    twin = (f"twin {r['twin_cells_per_s'] / 1e6:8.2f} Mcell/s ratio {r['kernel_over_twin']:6.1f}"
+            if "twin_best_s" in r else "twin skipped")
+    return (f"  {size_m:>5g} M {r['part']:<14} {r['warm_best_s'] * 1e3:9.2f} ms {r['cells_per_s'] / 1e6:9.1f} Mcell/s "
+            f"{r['gb_s']:6.1f} GB/s ({100 * r['fraction_of_triad']:5.1f} % triad)  {twin}")
+
+
+# ---------------------------------------------------------------------- whole model
+def _load_model_inputs(resolution_m: float):
+    from heatsim.rain import load_storm
+    from heatsim.scenario import apply_scenario, load_scenario
+    from heatsim.site.store import load_site
+
+    scenario = load_scenario(SCENARIO)
+    site = load_site(scenario.site, resolution_m)
+    site, _, _ = apply_scenario(site, scenario)
+    storm = load_storm(scenario.weather.storm)
+    return scenario, site, storm
+
+
+@contextmanager
+def time_model_parts(totals: dict, counts: dict):
+    """Wrap the numba kernels WaterModel.run calls (and the three parts of flow_step) with
+    timers, restored on exit. ~1 us per call of overhead."""
+    import heatsim.kernels.overland_flow as flow_module
+    import heatsim.water.model as model_module
+
+    patched = []
+
+    def wrap(owner, attr, label):
+        original = getattr(owner, attr)
+
+        def timed_call(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return original(*a, **kw)
+            finally:
+                totals[label] = totals.get(label, 0.0) + time.perf_counter() - t0
+                counts[label] = counts.get(label, 0) + 1
+
+        setattr(owner, attr, timed_call)
+        patched.append((owner, attr, original))
+
+    # flow_step calls its parts through its module's globals: time them there (they sum to flow_step)
+    for attr in ("face_fluxes", "limit_outflow", "update_depth"):
+        wrap(flow_module, attr, f"flow: {attr}")
+    for attr, v in list(vars(model_module).items()):
+        if isinstance(v, numba.core.dispatcher.Dispatcher):
+            wrap(model_module, attr, attr)
+    wrap(model_module, "flow_step", "flow_step (the three flow: parts + call overhead)")
+    for attr in ("_snapshots", "_hydrographs"):
+        wrap(model_module.WaterModel, attr, f"WaterModel.{attr} (outputs)")
+    try:
+        yield
+    finally:
+        for owner, attr, original in reversed(patched):
+            setattr(owner, attr, original)
+
+
+def bench_model_1_thread(resolution_m: float, log) -> dict:
+    """The model once more on one numba thread (no breakdown): the parallel speed-up of the whole run."""
+    from heatsim.water.model import WaterModel
+
+    scenario, site, storm = _load_model_inputs(resolution_m)
+    model = WaterModel(site, scenario.table, storm, scenario.water)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        with section(f"model run at {resolution_m:g} m on 1 numba thread"):
+            t0 = time.perf_counter()
+            result = model.run()
+            run_s = time.perf_counter() - t0
+    finally:
+        numba.set_num_threads(threads)
+    cells = model.grid.shape[0] * model.grid.shape[1]
+    log(f"model {resolution_m:g} m on 1 thread: run {run_s:.1f} s")
+    return {"resolution_m": resolution_m, "cells": cells, "steps": result.steps, "run_s": run_s,
+            "cell_updates_per_s": cells * result.steps / run_s,
+            "others_cores": CONTENTION[-1]["others_cores"] if CONTENTION else None}
+
+
+def bench_model(resolutions, log) -> list[dict]:
+    from heatsim.water.model import WaterModel
+
+    with section("model warm-up run at 50 m"):
+        t0 = time.perf_counter()
+        scenario, site, storm = _load_model_inputs(50.0)
+        WaterModel(site, scenario.table, storm, scenario.water).run()
+        warmup_s = time.perf_counter() - t0
+    log(f"model warm-up at 50 m (numba caches): {warmup_s:.1f} s")
+    out = []
+    for res in resolutions:
+        t0 = time.perf_counter()
+        scenario, site, storm = _load_model_inputs(res)
+        load_s = time.perf_counter() - t0
+        for attempt in range(1 + RETRIES):
+            t0 = time.perf_counter()
+            model = WaterModel(site, scenario.table, storm, scenario.water)
+            setup_s = time.perf_counter() - t0
+            totals, counts = {}, {}
+            with section(f"model run at {res:g} m"), time_model_parts(totals, counts):
+                t0 = time.perf_counter()
+                result = model.run()
+                run_s = time.perf_counter() - t0
+            if not disturbed(CONTENTION[-1] if CONTENTION else None) or attempt == RETRIES:
+                break
+            CONTENTION[-1]["section"] += " (disturbed: repeated)"
+            log(f"others used {CONTENTION[-1]['others_cores']:.2f} cores during the {res:g} m run: again")
+        ny, nx = model.grid.shape
+        cells = ny * nx
+        steps = result.steps
+        flow_total = totals.get("flow_step (the three flow: parts + call overhead)", 0.0)
+        parts = {}
+        for k, v in sorted(totals.items(), key=lambda kv: -kv[1]):
+            parts[k] = {"seconds": v, "calls": counts[k], "share_of_run": v / run_s,
+                        "ms_per_call": 1e3 * v / counts[k], "cells_per_s": cells * counts[k] / v if v > 0 else None}
+        # flow_step includes the flow: parts; the rest excludes it once
+        top = sum(v for k, v in totals.items() if not k.startswith("flow: "))
+        rest = run_s - top
+        parts["rest: NumPy glue in run() (mm<->m copies, rain fill, inflows, held levels, records)"] = {
+            "seconds": rest, "calls": None, "share_of_run": rest / run_s, "ms_per_call": None, "cells_per_s": None}
+        r = {"resolution_m": res, "grid": [ny, nx], "cells": cells, "domain_cells": int((site["domain"].values == 1).sum()),
+             "blocked_cells": int(model.blocked.sum()), "steps": steps, "simulated_s": result.duration_s,
+             "storm_s": storm.duration_s, "after_storm_h": scenario.water.setup.after_storm_h,
+             "storm": storm.name, "load_s": load_s, "setup_s": setup_s, "run_s": run_s,
+             "cell_updates_per_s": cells * steps / run_s, "mean_dt_s": result.duration_s / steps,
+             "run_s_per_simulated_h": run_s / (result.duration_s / 3600.0),
+             "flow_step_share": flow_total / run_s, "ledger_error_rel": result.ledger.error_rel,
+             "max_depth_m": float(result.max_depth_m.max()),
+             "surface_water_end_m3": result.ledger.surface_water_m3, "rain_m3": result.ledger.rain_m3,
+             "infiltration_m3": result.ledger.infiltration_m3, "run_breakdown": parts,
+             "others_cores": CONTENTION[-1]["others_cores"] if CONTENTION else None,
+             "warmup_run_50m_s": warmup_s}
+        log(f"model {res:g} m: {cells:,} cells, {steps} steps, run {run_s:.1f} s, "
+            f"{r['cell_updates_per_s'] / 1e6:.1f} M cell-updates/s, flow_step {100 * r['flow_step_share']:.0f} % of it")
+        out.append(r)
+        del model, result
+    return out
+
+
+# ---------------------------------------------------------------------- landlab
+def landlab_available() -> bool:
+    try:
+        import landlab.components  # noqa: F401
+    except Exception:  # noqa: BLE001 - any import failure means: skip
+        return False
+    return True
+
+
+def bench_landlab(resolution_m: float) -> dict:
+    """landlab's OverlandFlow on the Harelbeke elevation with the baseline storm, and
+    heatsim's flow_step alone on the same grid for the per-step comparison."""
+    import landlab
+    from landlab import RasterModelGrid
+    from landlab.components import OverlandFlow
+
+    scenario, site, storm = _load_model_inputs(resolution_m)
+    from heatsim.water.model import WaterModel
+
+    model = WaterModel(site, scenario.table, storm, scenario.water)  # for bed, blocked, manning as heatsim has them
+    bed, blocked, manning = model.bed, model.blocked, model.manning
+    ny, nx = bed.shape
+    dx = model.grid.resolution_m
+    duration = storm.duration_s + 3600.0 * scenario.water.setup.after_storm_h
+
+    grid = RasterModelGrid((ny, nx), xy_spacing=dx)
+    # landlab's row 0 is the southern edge, heatsim's the northern one
+    grid.add_field("topographic__elevation", np.flipud(bed).ravel().copy(), at="node")
+    grid.add_zeros("surface_water__depth", at="node")
+    closed = np.flipud(blocked == 1).ravel()
+    grid.status_at_node[closed] = grid.BC_NODE_IS_CLOSED  # buildings; the four edges stay open (fixed value)
+    n_link = grid.map_mean_of_link_nodes_to_link(np.flipud(manning).ravel().copy())
+    of = OverlandFlow(grid, alpha=DEFAULT_ALPHA, theta=DEFAULT_THETA, mannings_n=np.asarray(n_link),
+                      steep_slopes=True)
+    steps = [0]
+    original = of.calc_time_step
+
+    def counted():
+        steps[0] += 1
+        return original()
+
+    of.calc_time_step = counted  # called once per internal (CFL) step
+    h = grid.at_node["surface_water__depth"]
+    h0_volume = float(h[grid.core_nodes].sum() * dx * dx)
+    rain_m3 = 0.0
+    with section(f"landlab OverlandFlow at {resolution_m:g} m"):
+        t0 = time.perf_counter()
+        t = 0.0
+        while t < duration - 1e-9:
+            interval = min(LANDLAB_INTERVAL_S, duration - t)
+            rain_mm = float(storm.depth_between(t, t + interval))
+            of.rainfall_intensity = rain_mm * 1e-3 / interval
+            of.run_one_step(dt=interval)
+            rain_m3 += rain_mm * 1e-3 * dx * dx * grid.number_of_core_nodes
+            t += interval
+        run_s = time.perf_counter() - t0
+    core = grid.core_nodes
+    water_m3 = float(h[core].sum() * dx * dx) - h0_volume
+
+    # heatsim's flow kernel on the same grid, on landlab's final depth (wet where landlab is)
+    depth = np.ascontiguousarray(np.flipud(h.reshape(ny, nx)))
+    depth[blocked == 1] = 0.0
+    qx, qy = np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx))
+    work = {"qy_work": np.zeros((ny + 1, nx)), "scale_work": np.zeros((ny, nx)), "row_outflow_m3": np.zeros(ny)}
+    dt = stable_time_step_s(depth, cell_size_m=dx, alpha=DEFAULT_ALPHA, dt_max_s=10.0)
+
+    def median_step_s(n_threads):
+        threads = numba.get_num_threads()
+        numba.set_num_threads(n_threads)
+        try:
+            times = []
+            for k in range(23):
+                t0 = time.perf_counter()
+                flow_step(bed, depth, manning, blocked, qx, qy, cell_size_m=dx, dt_s=dt, open_edges=True, **work)
+                if k >= 3:
+                    times.append(time.perf_counter() - t0)
+        finally:
+            numba.set_num_threads(threads)
+        return float(np.median(times))
+
+    kernel_s = median_step_s(numba.get_num_threads())
+    kernel_1_s = median_step_s(1)
+    return {"resolution_m": resolution_m, "grid": [ny, nx], "nodes": ny * nx, "core_nodes": int(grid.number_of_core_nodes),
+            "closed_nodes": int(closed.sum()), "landlab": landlab.__version__, "simulated_s": duration,
+            "interval_s": LANDLAB_INTERVAL_S, "run_s": run_s, "steps": steps[0],
+            "cell_updates_per_s": ny * nx * steps[0] / run_s, "mean_dt_s": duration / max(steps[0], 1),
+            "rain_m3": rain_m3, "surface_water_end_m3": water_m3, "max_depth_m": float(h[core].max()),
+            "heatsim_flow_step_on_this_grid": {"dt_s": dt, "threads": numba.get_num_threads(), "median_s": kernel_s,
+                                               "cells_per_s": ny * nx / kernel_s, "median_s_1_thread": kernel_1_s,
+                                               "cells_per_s_1_thread": ny * nx / kernel_1_s},
+            "settings": {"alpha": DEFAULT_ALPHA, "theta": DEFAULT_THETA, "steep_slopes": True,
+                         "h_init_m": 1e-5, "edges": "open (fixed value)", "buildings": "closed nodes"}}
+
+
+def run_landlab(resolution_m: float, python: str | None, log) -> dict:
+    if landlab_available():
+        log(f"landlab OverlandFlow at {resolution_m:g} m (in this process) ...")
+        return bench_landlab(resolution_m)
+    if python:
+        log(f"landlab OverlandFlow at {resolution_m:g} m (subprocess {python}) ...")
+        mon = CpuMonitor()
+        proc = subprocess.run([python, os.path.abspath(__file__), "--landlab-child", str(resolution_m)],
+                              capture_output=True, text=True, cwd=os.getcwd())
+        if proc.returncode != 0:
+            return {"skipped": f"the landlab subprocess failed: {proc.stderr.strip().splitlines()[-1:]}"}
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        c = mon.result()
+        if c is not None:
+            CONTENTION.append({"section": f"landlab subprocess at {resolution_m:g} m", **c, "waited_for_quiet_s": 0.0})
+        r["interpreter"] = python
+        return r
+    return {"skipped": "landlab is not importable here (install it in a separate venv and pass --landlab-python)"}
+
+
+# ---------------------------------------------------------------------- output
+def numba_threads(report) -> int:
+    return report["machine"]["numba_threads"]
+
+
+def md_table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render(report: dict) -> str:
+    m = report["machine"]
+    out = [f"# Water benchmarks, {report['date']}", ""]
+    out.append(f"Machine: {m['cpu_model']}, {m['cpus_usable']} usable CPUs, {m['memory_gb']} GB, "
+               f"caches {', '.join(f'{k} {v}' for k, v in m['caches_per_core_or_shared'].items())}; "
+               f"Python {m['python']}, NumPy {m['numpy']} ({m['numpy_blas']}), numba {m['numba']} "
+               f"({m['numba_threads']} threads, {m.get('numba_threading_layer', '?')}); {m['platform']}. "
+               f"Load average at start {', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}. "
+               f"Environment: {', '.join(f'{k}={v}' for k, v in m['env'].items()) or 'no thread settings'}.")
+    out.append("")
+    out.append("All numbers from one run of `benchmarks/bench_water.py`: compare them only with each other "
+               "(ratios), not with another run or machine.")
+    kern = report.get("kernels")
+    if kern:
+        out += ["", "## Overland-flow kernel vs its NumPy twin and the triad", ""]
+        out.append("Synthetic 5 m grid (0.5 % slope, random bumps, ~10 % blocked cells, water 0-0.3 m). "
+                   "Warm time: best of 5 after a warm-up call, each call from the same state. "
+                   "B/cell: bytes moved per cell as the code runs (each array read or written once per pass over "
+                   "the grid, write-allocate not counted; counts in `FLOW_BYTES_PER_CELL`); for flow_step also "
+                   f"the {FLOW_STEP_MIN_BYTES_PER_CELL} B/cell any single-pass implementation must move. "
+                   "%triad: GB/s over the triad measured just before that size. Twin: best of 3 up to 1 M cells, "
+                   "one call above. Ratio = kernel cell-updates/s over twin's, same grid and state.")
+        out.append("")
+        rows = []
+        for k in kern:
+            for name in PARTS:
+                r = k["parts"][name]
+                if name == "flow_step":
+                    b = f"{r['bytes_per_cell']} / {r['min_bytes_per_cell']}"
+                    gb = f"{r['gb_s']:.1f} / {r['min_gb_s']:.1f}"
+                    pct = f"{100 * r['fraction_of_triad']:.0f} % / {100 * r['min_fraction_of_triad']:.0f} %"
+                else:
+                    b, gb, pct = str(r["bytes_per_cell"]), f"{r['gb_s']:.1f}", f"{100 * r['fraction_of_triad']:.0f} %"
+                twin = (f"{r['twin_best_s'] * 1e3:.0f}", f"{r['twin_cells_per_s'] / 1e6:.1f}", f"{r['kernel_over_twin']:.1f}") \
+                    if "twin_best_s" in r else ("skipped", "", "")
+                rows.append([f"{k['size_m']:g} M ({k['grid'][0]} x {k['grid'][1]})" if name == PARTS[0] else "",
+                             f"`{name}`", f"{r['warm_best_s'] * 1e3:.2f}", f"{r['cells_per_s'] / 1e6:.1f}", b, gb, pct,
+                             f"{k['triad_gb_s']:.1f}" if name == PARTS[0] else "", *twin,
+                             f"{k['others_cores']:.2f}" if name == PARTS[0] and k.get("others_cores") is not None else ""])
+            r1 = k["parts"].get("flow_step_1_thread")
+            if r1:
+                rows.append(["", f"`flow_step` on 1 thread (speed-up of {numba_threads(report)} threads: {r1['parallel_speedup']:.2f})",
+                             f"{r1['warm_best_s'] * 1e3:.2f}", f"{r1['cells_per_s'] / 1e6:.1f}", str(r1["bytes_per_cell"]),
+                             f"{r1['gb_s']:.1f}", f"{100 * r1['fraction_of_triad']:.0f} %", "", "", "", "", ""])
+        out.append(md_table(["grid", "part", "kernel ms", "Mcell/s", "B/cell", "GB/s", "%triad", "triad GB/s",
+                             "twin ms", "twin Mcell/s", "kernel/twin", "others (cores)"], rows))
+        out.append("")
+        for k in kern:
+            tw = k["twin"]
+            twin_note = (f"twin vs kernel depth after one step: max |diff| {tw['max_abs_depth_diff_m']:.1e} m"
+                         if tw["ran"] else tw["skipped"])
+            out.append(f"- {k['size_m']:g} M: dt {k['dt_s']:.2f} s, blocked {k['blocked_share']:.1%}, wet faces "
+                       f"{k['wet_face_share']:.0%} (x-faces moving water {k['moving_x_face_share']:.0%}); grid built "
+                       f"in {k['build_s']:.1f} s; first flow_step call {k['first_call_s']:.2f} s; {twin_note}")
+    mods = report.get("model")
+    if mods:
+        out += ["", "## WaterModel.run() on Harelbeke (baseline scenario)", ""]
+        first = mods[0]
+        out.append(f"Storm `{first['storm']}`: {first['storm_s'] / 3600:g} h plus {first['after_storm_h']:g} h after it "
+                   f"= {first['simulated_s'] / 3600:g} h simulated. Cell updates = grid cells x flow steps (the whole "
+                   f"grid is stepped, also outside the study area). After a 50 m warm-up run "
+                   f"({first['warmup_run_50m_s']:.1f} s, numba caches).")
+        out.append("")
+        rows = [[f"{r['resolution_m']:g} m", f"{r['grid'][0]} x {r['grid'][1]}", f"{r['cells']:,}", f"{r['steps']:,}",
+                 f"{r['mean_dt_s']:.2f}", f"{r['simulated_s'] / 3600:g}", f"{r['run_s']:.1f}",
+                 f"{r['run_s_per_simulated_h']:.1f}", f"{r['cell_updates_per_s'] / 1e6:.1f}",
+                 f"{100 * r['flow_step_share']:.0f} %", f"{r['ledger_error_rel']:.1e}", f"{r['others_cores']:.2f}"]
+                for r in mods]
+        m1 = report.get("model_1_thread")
+        if m1:
+            same = next((r for r in mods if r["resolution_m"] == m1["resolution_m"]), None)
+            rows.append([f"{m1['resolution_m']:g} m, 1 numba thread", "", f"{m1['cells']:,}", f"{m1['steps']:,}", "", "",
+                         f"{m1['run_s']:.1f}", "", f"{m1['cell_updates_per_s'] / 1e6:.1f}",
+                         f"(speed-up of {numba_threads(report)} threads: {m1['run_s'] / same['run_s']:.2f})" if same else "",
+                         "", f"{m1['others_cores']:.2f}"])
+        out.append(md_table(["resolution", "grid", "cells", "flow steps", "mean dt s", "simulated h", "run s",
+                             "s per simulated h", "M cell-updates/s", "flow_step share", "ledger error",
+                             "others (cores)"], rows))
+        for r in mods:
+            out += ["", f"Where `run()` spends its time at {r['resolution_m']:g} m ({r['run_s']:.1f} s; timers around "
+                    "each kernel call, ~1 us each; `flow:` rows are inside flow_step):", ""]
+            rows = []
+            for k, v in r["run_breakdown"].items():
+                rows.append([k, f"{v['seconds']:.2f}", f"{100 * v['share_of_run']:.1f} %",
+                             v["calls"] if v["calls"] is not None else "",
+                             f"{v['ms_per_call']:.3f}" if v["ms_per_call"] is not None else "",
+                             f"{v['cells_per_s'] / 1e6:.0f}" if v["cells_per_s"] else ""])
+            out.append(md_table(["part", "s", "share", "calls", "ms/call", "Mcell/s"], rows))
+    ll = report.get("landlab")
+    if ll:
+        out += ["", "## landlab OverlandFlow on the same ground and rain", ""]
+        if "skipped" in ll:
+            out.append(f"Skipped: {ll['skipped']}.")
+        else:
+            hs = next((r for r in (mods or []) if abs(r["resolution_m"] - ll["resolution_m"]) < 1e-9), None)
+            k = ll["heatsim_flow_step_on_this_grid"]
+            out.append(f"landlab {ll['landlab']} `OverlandFlow` (de Almeida et al. 2012), alpha {ll['settings']['alpha']}, "
+                       f"theta {ll['settings']['theta']}, steep_slopes on, h_init 1e-5 m; Harelbeke {ll['resolution_m']:g} m "
+                       f"elevation ({ll['grid'][0]} x {ll['grid'][1]}), {ll['closed_nodes']:,} building nodes closed, "
+                       f"edges open; rain = the same hyetograph, intensity held over {ll['interval_s']:g} s intervals; "
+                       f"{ll['simulated_s'] / 3600:g} h simulated. landlab computes flow and rain only: no "
+                       "interception, depression storage, infiltration, sewers, culverts, inflow or held river "
+                       "levels, so all its rain stays on the ground (deeper water, shorter CFL steps). "
+                       f"{'Run in ' + ll['interpreter'] if 'interpreter' in ll else 'Run in this process'}.")
+            out.append("")
+            rows = [["landlab OverlandFlow", f"{ll['run_s']:.1f}", f"{ll['steps']:,}", f"{ll['mean_dt_s']:.2f}",
+                     f"{ll['cell_updates_per_s'] / 1e6:.2f}", f"{ll['max_depth_m']:.2f}",
+                     f"{ll['surface_water_end_m3'] / 1e3:,.0f}", f"{ll['rain_m3'] / 1e3:,.0f}"]]
+            if hs:
+                rows.append(["heatsim WaterModel.run()", f"{hs['run_s']:.1f}", f"{hs['steps']:,}", f"{hs['mean_dt_s']:.2f}",
+                             f"{hs['cell_updates_per_s'] / 1e6:.2f}", f"{hs['max_depth_m']:.2f}",
+                             f"{hs['surface_water_end_m3'] / 1e3:,.0f}", f"{hs['rain_m3'] / 1e3:,.0f}"])
+            m1 = report.get("model_1_thread")
+            if m1 and abs(m1["resolution_m"] - ll["resolution_m"]) < 1e-9:
+                rows.append(["heatsim WaterModel.run(), 1 numba thread", f"{m1['run_s']:.1f}", f"{m1['steps']:,}", "",
+                             f"{m1['cell_updates_per_s'] / 1e6:.2f}", "", "", ""])
+            else:
+                m1 = None
+            rows.append([f"heatsim flow_step alone, {k.get('threads', '?')} threads (this grid, landlab's final depth)",
+                         "", "", f"{k['dt_s']:.2f}", f"{k['cells_per_s'] / 1e6:.2f}", "", "", ""])
+            if "cells_per_s_1_thread" in k:
+                rows.append(["heatsim flow_step alone, 1 thread", "", "", f"{k['dt_s']:.2f}",
+                             f"{k['cells_per_s_1_thread'] / 1e6:.2f}", "", "", ""])
+            out.append(md_table(["", "wall s", "steps", "mean dt s", "M cell-updates/s", "max depth m",
+                                 "surface water at end (1000 m3)", "rain (1000 m3)"], rows))
+            out.append("")
+            if hs:
+                out.append(f"- wall time landlab / heatsim model: {ll['run_s'] / hs['run_s']:.1f}; "
+                           f"steps landlab / heatsim: {ll['steps'] / hs['steps']:.2f}")
+                out.append(f"- cell-updates/s heatsim model / landlab: "
+                           f"{hs['cell_updates_per_s'] / ll['cell_updates_per_s']:.1f} (the model's step includes "
+                           "the hydrology and bookkeeping landlab does not do)")
+            if hs and m1:
+                out.append(f"- the same on 1 numba thread (landlab runs on one): wall time landlab / heatsim model "
+                           f"{ll['run_s'] / m1['run_s']:.1f}, cell-updates/s heatsim model / landlab "
+                           f"{m1['cell_updates_per_s'] / ll['cell_updates_per_s']:.1f}")
+            out.append(f"- cell-updates/s heatsim flow_step alone / landlab: "
+                       f"{k['cells_per_s'] / ll['cell_updates_per_s']:.1f}"
+                       + (f", on 1 thread {k['cells_per_s_1_thread'] / ll['cell_updates_per_s']:.1f}"
+                          if "cells_per_s_1_thread" in k else "") + " (the flow step like for like)")
+    if report.get("contention"):
+        out += ["", "## CPU use per section", "",
+                "In cores: ours = this process and its children, others = every other process. With 2 cores, "
+                "others > 0.2 means the section's numbers are disturbed (the second numba thread waits).", ""]
+        rows = [[c["section"], f"{c['wall_s']:.1f}", f"{c['ours_cores']:.2f}", f"{c['others_cores']:.2f}",
+                 f"{c['steal_cores']:.2f}", f"{c['waited_for_quiet_s']:.0f}",
+                 "disturbed" if disturbed(c) else ""] for c in report["contention"]]
+        out.append(md_table(["section", "wall s", "ours", "others", "steal", "waited s", ""], rows))
+    out += ["", f"Total {report['total_s']:.0f} s. Command: `{report['command']}`", ""]
+    return "\n".join(out)
+
+
+def results_path(date: str) -> Path:
+    folder = Path(__file__).resolve().parent / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"water-{date}.md"
+    k = 2
+    while path.exists():
+        path = folder / f"water-{date}-{k}.md"
+        k += 1
+    return path
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=float, nargs="+", default=[0.25, 1.0, 4.0, 16.0],
+                    help="kernel grid sizes in million cells (default 0.25 1 4 16)")
+    ap.add_argument("--twin-max-size", type=float, default=16.0,
+                    help="run the NumPy twins only up to this size in M cells (default 16: all)")
+    ap.add_argument("--resolution", type=float, nargs="+", default=[25.0, 10.0],
+                    help="resolutions of the Harelbeke model runs [m] (default 25 10; 5 takes many minutes)")
+    ap.add_argument("--landlab-resolution", type=float, default=25.0,
+                    help="resolution of the landlab comparison [m] (default 25; 10 takes ~10 min)")
+    ap.add_argument("--landlab-python", metavar="PYTHON",
+                    help="an interpreter with landlab and heatsim, for the landlab part when landlab does not "
+                         "import here (e.g. /tmp/landlab-venv/bin/python)")
+    ap.add_argument("--no-kernels", action="store_true")
+    ap.add_argument("--no-model", action="store_true")
+    ap.add_argument("--no-landlab", action="store_true")
+    ap.add_argument("--no-model-1-thread", action="store_true",
+                    help="skip the second run of the coarsest model on one numba thread")
+    ap.add_argument("--wait-quiet", type=float, default=30.0, metavar="S",
+                    help="before each section wait up to S s for other processes to leave the CPUs (default 30)")
+    ap.add_argument("--retries", type=int, default=0, help="measure a disturbed section again (default 0)")
+    ap.add_argument("--threads", type=int, help="numba threads (default: numba's, the core count)")
+    ap.add_argument("--json", metavar="PATH", help="also write every number as JSON to PATH")
+    ap.add_argument("--out", metavar="PATH", help="markdown file (default benchmarks/results/water-<date>.md)")
+    ap.add_argument("--landlab-child", type=float, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    global WAIT_QUIET_S, RETRIES
+    WAIT_QUIET_S, RETRIES = args.wait_quiet, args.retries
+    if args.threads:
+        numba.set_num_threads(args.threads)
+    if args.landlab_child is not None:
+        print(json.dumps(bench_landlab(args.landlab_child), default=float))
+        return
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    t_start = time.perf_counter()
+    report = {"date": _dt.date.today().isoformat(), "machine": machine_info(), "seed": SEED, "cell_size_m": CELL_M,
+              "flow_bytes_per_cell": FLOW_BYTES_PER_CELL, "flow_step_min_bytes_per_cell": FLOW_STEP_MIN_BYTES_PER_CELL,
+              "command": " ".join([Path(sys.executable).name, "benchmarks/bench_water.py", *(argv or sys.argv[1:])])}
+    report["machine"]["loadavg_at_start"] = os.getloadavg()
+    if not args.no_kernels:
+        report["kernels"], report["triads"] = bench_kernels(args.sizes, args.twin_max_size, log)
+    report["machine"]["numba_threading_layer"] = numba.threading_layer() if not args.no_kernels else "?"
+    if not args.no_model:
+        report["model"] = bench_model(args.resolution, log)
+        if not args.no_model_1_thread:
+            report["model_1_thread"] = bench_model_1_thread(max(args.resolution), log)
+    if not args.no_landlab:
+        report["landlab"] = run_landlab(args.landlab_resolution, args.landlab_python, log)
+        if "skipped" in report["landlab"]:
+            log(f"landlab skipped: {report['landlab']['skipped']}")
+    report["total_s"] = time.perf_counter() - t_start
+    report["contention"] = CONTENTION
+    text = render(report)
+    print(text)
+    path = Path(args.out) if args.out else results_path(report["date"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=1, default=float)
+        print(f"wrote {args.json}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

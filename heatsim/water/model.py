@@ -1,0 +1,320 @@
+"""The water model: rain on the grid, the stores of each cell, sewers, culverts and 2-D
+overland flow, with a mass ledger.
+
+Per flow step (adaptive, ``dt = alpha dx / sqrt(g h_max)``, at most ``dt_max_s``):
+
+1. rain of the step (the exact integral of the hyetograph over the step) is caught by the
+   canopy, fills the depression stores, and the rest becomes free surface water
+   (:mod:`heatsim.kernels.hydrology`);
+2. every ``losses_interval_s`` (over the time since the last call): Green-Ampt infiltration
+   on the pervious share of each cell, green-roof substrates, sewer inlets on connected
+   surfaces (roofs drain by their downpipes);
+3. inflow hydrographs add their volume at their cells;
+4. one local-inertial flow step moves the free water (:mod:`heatsim.kernels.overland_flow`),
+   with buildings as walls and the grid's edges open or closed;
+5. culverts pipe water from their inlet to their outlet, up to their capacity;
+6. held-level outlets (the Leie, the canal) take what rose above their level;
+7. running maxima of depth, speed and the time of the maximum depth.
+
+The ledger: ``rain + inflow + outlet supply = interception + infiltration + sewer +
+outflow (edges and outlets) + storage (free water and depression stores)``, summed in
+float64 and reported as a relative error of the rain volume.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from heatsim.errors import InputError
+from heatsim.grid import Grid
+from heatsim.kernels.flood_maxima import track_flood_maxima
+from heatsim.kernels.hydrology import (culvert_transfer, depression_storage, infiltrate_green_ampt,
+                                       infiltration_kind_lut, intercept, moisture_deficit, relative_saturation,
+                                       sewer_inlets)
+from heatsim.kernels.overland_flow import GRAVITY_M_S2, flow_step, stable_time_step_s
+from heatsim.landcover import LandCoverTable
+from heatsim.rain import Hyetograph
+from heatsim.scenario.loader import WaterBoundaries
+from heatsim.water.boundaries import culverts_on_grid, inflows_on_grid, outlets_on_grid
+from heatsim.water.parameters import WaterParameters
+
+UNLIMITED_MM_H = 1e12  # a rate that never limits (roof downpipes)
+TYPICAL_CHANNEL_DEPTH_M = 1.0  # for the a-priori estimate of the number of steps
+
+
+@dataclass
+class WaterLedger:
+    """Volumes over the whole grid [m3]."""
+
+    rain_m3: float = 0.0
+    inflow_m3: float = 0.0
+    outlet_supply_m3: float = 0.0  # water a held level put into its cells
+    interception_m3: float = 0.0
+    infiltration_m3: float = 0.0
+    sewer_m3: float = 0.0
+    edge_outflow_m3: float = 0.0
+    outlet_outflow_m3: float = 0.0
+    surface_water_m3: float = 0.0
+    depression_m3: float = 0.0
+    initial_storage_m3: float = 0.0
+
+    @property
+    def outflow_m3(self) -> float:
+        return self.edge_outflow_m3 + self.outlet_outflow_m3
+
+    @property
+    def storage_m3(self) -> float:
+        return self.surface_water_m3 + self.depression_m3
+
+    @property
+    def residual_m3(self) -> float:
+        sources = self.rain_m3 + self.inflow_m3 + self.outlet_supply_m3 + self.initial_storage_m3
+        sinks = self.interception_m3 + self.infiltration_m3 + self.sewer_m3 + self.outflow_m3 + self.storage_m3
+        return sources - sinks
+
+    @property
+    def error_rel(self) -> float:
+        scale = self.rain_m3 + self.inflow_m3 + self.outlet_supply_m3
+        return abs(self.residual_m3) / scale if scale > 0 else 0.0
+
+
+@dataclass
+class WaterResult:
+    max_depth_m: np.ndarray
+    max_speed_m_s: np.ndarray
+    time_of_max_depth_s: np.ndarray  # NaN where the cell never held water
+    infiltrated_mm: np.ndarray  # water taken into the ground (or a green-roof substrate) per cell area [mm]
+    depression_mm: np.ndarray  # water left in depression stores at the end [mm]
+    snapshots: xr.Dataset  # depth [m] at the snapshot times
+    hydrographs: pd.DataFrame  # mean flows per interval [m3 s-1], index: minutes from the start
+    ledger: WaterLedger
+    steps: int
+    duration_s: float
+    culvert_capacity_m3_s: list = field(default_factory=list)
+    parameters: WaterParameters = field(default_factory=WaterParameters)
+
+
+class WaterModel:
+    """Set up from a site (after the scenario's interventions), its land-cover table, a storm
+    and the scenario's water boundaries; :meth:`run` returns a :class:`WaterResult`."""
+
+    def __init__(self, site: xr.Dataset, table: LandCoverTable, storm: Hyetograph, boundaries: WaterBoundaries,
+                 params: WaterParameters | None = None, source: str = "scenario"):
+        self.site, self.table, self.storm, self.boundaries = site, table, storm, boundaries
+        self.p = params or WaterParameters()
+        self.setup = boundaries.setup
+        self.grid = Grid.of(site)
+        self.source = source
+        self._check_inputs()
+        self._setup_cells()
+
+    def _check_inputs(self) -> None:
+        z = self.site["elevation"].values
+        if not np.isfinite(z).all():
+            bad = int((~np.isfinite(z)).sum())
+            raise InputError(self.source, "elevation", f"the DTM has {bad} cells without a height (NaN or "
+                             "nodata); fill the holes (e.g. gdal_fillnodata) before a water run")
+        duration = self.storm.duration_s + 3600.0 * self.setup.after_storm_h
+        dt_typical = self.p.alpha * self.grid.resolution_m / math.sqrt(GRAVITY_M_S2 * TYPICAL_CHANNEL_DEPTH_M)
+        estimate = duration / min(dt_typical, self.p.dt_max_s)
+        if estimate > self.p.max_steps:
+            raise InputError(self.source, "weather.storm", f"{duration / 3600:.1f} h of flow on {self.grid.resolution_m:g}"
+                             f" m cells needs about {estimate:,.0f} steps (more than {self.p.max_steps:,}); use a "
+                             "coarser --resolution or a shorter event")
+
+    def _setup_cells(self) -> None:
+        p, t, site, grid = self.p, self.table, self.site, self.grid
+        lc = site["landcover"].values
+        flat = lc.ravel()
+        look = lambda name, fill=0.0: t.lookup(name, fill)[flat]  # noqa: E731
+        self.bed = np.ascontiguousarray(site["elevation"].values, dtype=np.float64)
+        obstacle = [c.code for c in t.classes.values() if c.obstacle]
+        self.blocked = np.isin(lc, obstacle).astype(np.uint8)
+        self.manning = np.ascontiguousarray(t.lookup("manning_n_s_m13", 0.03)[lc], dtype=np.float64)
+        # stores and their parameters, per cell area
+        trees_capacity = t.classes["trees"]["interception_capacity_mm"] if "trees" in t.classes else 0.0
+        canopy = site["canopy"].values.ravel().astype(np.float64)
+        own = look("interception_capacity_mm")
+        # a cell's own vegetation, plus the crowns of trees standing over it (street trees)
+        self.interception_capacity = np.maximum(own, canopy * trees_capacity)
+        self.depression_capacity = look("depression_storage_mm")
+        self.kind = infiltration_kind_lut({c.code: c.infiltration for c in t.classes.values()})[flat]
+        self.impervious = look("impervious_fraction")
+        soil = site["soil"].values.ravel()
+        self.conductivity = t.soil_lookup("saturated_conductivity_mm_h", 0.0)[soil]
+        self.suction = t.soil_lookup("suction_head_mm", 0.0)[soil]
+        porosity = t.soil_lookup("porosity", 0.4)[soil]
+        effective = t.soil_lookup("effective_porosity", 0.4)[soil]
+        field_capacity = t.soil_lookup("field_capacity", 0.2)[soil]
+        saturation = relative_saturation(porosity, effective, field_capacity)
+        self.deficit = np.asarray(moisture_deficit(effective, saturation), dtype=np.float64)
+        self.cap = look("infiltration_cap_mm_h", np.inf)
+        self.substrate_capacity = look("substrate_water_capacity_mm")
+        self.connected = look("sewer_connected_fraction")
+        self.sewer_rate = np.full(flat.size, float(self.setup.sewer_capacity_mm_h))
+        if p.roof_drain_unlimited:
+            roofs = np.isin(flat, obstacle)
+            self.sewer_rate[roofs] = UNLIMITED_MM_H
+            self.connected[roofs] = 1.0
+        # boundaries
+        self.outlets = outlets_on_grid(self.boundaries, grid, self.bed)
+        self.inflows = inflows_on_grid(self.boundaries, grid)
+        self.culverts = culverts_on_grid(site["culvert"].values, site["stream"].values, self.bed, grid, diameter_m=self.setup.culvert_diameter_m,
+                                         manning_n=self.setup.culvert_manning_n)
+        blocked_outlets = self.blocked.ravel()[self.outlets.index] == 1
+        if blocked_outlets.any():  # an outlet drawn over buildings holds water only between them
+            self.outlets.index = self.outlets.index[~blocked_outlets]
+            self.outlets.level_m = self.outlets.level_m[~blocked_outlets]
+
+    # ------------------------------------------------------------------ run
+    def run(self, progress=None) -> WaterResult:
+        p, grid, storm = self.p, self.grid, self.storm
+        ny, nx = grid.shape
+        n = ny * nx
+        area = grid.cell_area_m2
+        dx = grid.resolution_m
+        duration = storm.duration_s + 3600.0 * self.setup.after_storm_h
+        snapshot_every = 60.0 * self.setup.snapshot_interval_min
+        open_edges = self.setup.edge == "open"
+
+        depth = np.zeros((ny, nx))
+        depth_flat = depth.ravel()
+        qx, qy = np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx))
+        qy_work, scale_work, row_outflow = np.zeros((ny + 1, nx)), np.zeros((ny, nx)), np.zeros(ny)
+        free_mm = np.zeros(n)
+        rain_mm, throughfall, ones = np.zeros(n), np.zeros(n), np.ones(n)
+        canopy_store, depression_store = np.zeros(n), np.zeros(n)
+        infiltrated, infiltrated_total = np.zeros(n), np.zeros(n)
+        intercepted_total, depression_total, sewer_total = np.zeros(n), np.zeros(n), np.zeros(n)
+        max_depth, time_of_max, max_speed = np.zeros((ny, nx)), np.full((ny, nx), np.nan), np.zeros((ny, nx))
+        ledger = WaterLedger()
+        # outlets start at their held level (a river is full before the storm): initial storage
+        if self.outlets.index.size:
+            start = np.maximum(self.outlets.level_m - self.bed.ravel()[self.outlets.index], 0.0)
+            depth_flat[self.outlets.index] = start
+            ledger.initial_storage_m3 = float(start.sum() * area)
+        inflow_share = [1.0 / (c.size * area) for c in self.inflows.cells]
+
+        snapshot_times = np.arange(0.0, duration + 0.5 * snapshot_every, snapshot_every)
+        snapshot_times = snapshot_times[snapshot_times <= duration + 1e-9]
+        snapshots = np.empty((snapshot_times.size, ny, nx), dtype=np.float32)
+        snapshots[0] = depth
+        next_snapshot = 1
+        records = []  # (t_end, dt, rain, inflow, edge, outlet, culvert, sewer) per step [m3]
+        t = 0.0
+        last_losses = 0.0
+        steps = 0
+        while t < duration - 1e-9:
+            dt = stable_time_step_s(depth, cell_size_m=dx, alpha=p.alpha, dt_max_s=p.dt_max_s)
+            target = snapshot_times[next_snapshot] if next_snapshot < snapshot_times.size else duration
+            dt = min(dt, target - t, duration - t)
+            # 1-2: vertical processes of the step, on free water in mm
+            rain_step = float(storm.depth_between(t, t + dt))
+            np.multiply(depth_flat, 1000.0, out=free_mm)
+            if rain_step > 0.0:
+                rain_mm.fill(rain_step)
+                # canopy share 1: the capacities already hold each cell's own vegetation and crowns
+                intercept(rain_mm, ones, self.interception_capacity, canopy_store, intercepted_total, throughfall)
+                depression_storage(throughfall, self.depression_capacity, depression_store, free_mm, depression_total)
+                ledger.rain_m3 += rain_step * 1e-3 * area * n
+            if t + dt >= last_losses + p.losses_interval_s - 1e-9 or t + dt >= duration - 1e-9:
+                span = t + dt - last_losses
+                infiltrate_green_ampt(self.kind, self.impervious, self.conductivity, self.suction, self.deficit,
+                                      self.cap, self.substrate_capacity, free_mm, depression_store, infiltrated,
+                                      infiltrated_total, dt_s=span)
+                sewer_inlets(free_mm, self.connected, self.sewer_rate, span, sewer_total)
+                last_losses = t + dt
+            np.multiply(free_mm, 1e-3, out=depth_flat)
+            # 3: inflows
+            inflow_step = 0.0
+            for hydrograph, cells, share in zip(self.inflows.hydrographs, self.inflows.cells, inflow_share):
+                volume = float(hydrograph.volume_between(t, t + dt))
+                depth_flat[cells] += volume * share
+                inflow_step += volume
+            ledger.inflow_m3 += inflow_step
+            # 4: flow
+            edge = flow_step(self.bed, depth, self.manning, self.blocked, qx, qy, cell_size_m=dx, dt_s=dt,
+                             open_edges=open_edges, qy_work=qy_work, scale_work=scale_work,
+                             row_outflow_m3=row_outflow, theta=p.theta, h_min_flow_m=p.h_min_flow_m,
+                             froude_max=p.froude_max, implicit_friction=p.implicit_friction)
+            ledger.edge_outflow_m3 += edge
+            # 5: culverts
+            piped = 0.0
+            if len(self.culverts):
+                piped = culvert_transfer(depth_flat, self.bed.ravel(), self.culverts.inlet, self.culverts.outlet,
+                                         self.culverts.capacity_m3_s, dt, area)
+            # 6: held levels
+            outlet_out = 0.0
+            if self.outlets.index.size:
+                held = self.outlets.level_m - self.bed.ravel()[self.outlets.index]
+                excess = depth_flat[self.outlets.index] - held
+                outlet_out = float(excess[excess > 0].sum() * area)
+                ledger.outlet_supply_m3 += float(-excess[excess < 0].sum() * area)
+                depth_flat[self.outlets.index] = held
+                ledger.outlet_outflow_m3 += outlet_out
+            t += dt
+            steps += 1
+            # 7: maxima and records
+            track_flood_maxima(depth, qx, qy, t, min_depth_m=p.speed_min_depth_m, max_depth_m=max_depth,
+                               time_of_max_s=time_of_max, max_speed_m_s=max_speed)
+            records.append((t, dt, rain_step * 1e-3 * area * n, inflow_step, edge, outlet_out, piped))
+            if next_snapshot < snapshot_times.size and t >= snapshot_times[next_snapshot] - 1e-9:
+                snapshots[next_snapshot] = depth
+                next_snapshot += 1
+            if steps > p.max_steps:
+                raise InputError(self.source, "weather.storm", f"the flow needed more than {p.max_steps:,} steps "
+                                 f"(at t = {t / 3600:.2f} h); use a coarser --resolution")
+            if progress is not None:
+                progress(t, duration)
+        ledger.interception_m3 = float(canopy_store.sum() * 1e-3 * area)
+        ledger.infiltration_m3 = float(infiltrated_total.sum() * 1e-3 * area)
+        ledger.sewer_m3 = float(sewer_total.sum() * 1e-3 * area)
+        ledger.surface_water_m3 = float(depth.sum() * area)
+        ledger.depression_m3 = float(depression_store.sum() * 1e-3 * area)
+        time_of_max[max_depth <= 0.0] = np.nan
+        return WaterResult(
+            max_depth_m=max_depth, max_speed_m_s=max_speed, time_of_max_depth_s=time_of_max,
+            infiltrated_mm=infiltrated.reshape(ny, nx), depression_mm=depression_store.reshape(ny, nx),
+            snapshots=self._snapshots(snapshots, snapshot_times), hydrographs=self._hydrographs(records, duration),
+            ledger=ledger, steps=steps, duration_s=duration,
+            culvert_capacity_m3_s=[float(c) for c in self.culverts.capacity_m3_s], parameters=p)
+
+    # ------------------------------------------------------------------ outputs
+    def _snapshots(self, stack: np.ndarray, times_s: np.ndarray) -> xr.Dataset:
+        grid = self.grid
+        da = xr.DataArray(stack, dims=("time", "y", "x"),
+                          coords={"time": ("time", times_s / 60.0,
+                                           {"units": "min", "long_name": "minutes since the start of the storm"}),
+                                  "y": grid.y, "x": grid.x},
+                          attrs={"units": "m", "long_name": "depth of free surface water", "standard_name":
+                                 "depth"}, name="depth")
+        ds = da.to_dataset()
+        ds.rio.write_crs(grid.crs, inplace=True).rio.write_transform(grid.transform, inplace=True)
+        return ds
+
+    def _hydrographs(self, records, duration_s: float) -> pd.DataFrame:
+        columns = ["rain_m3_s", "inflow_m3_s", "edge_outflow_m3_s", "outlet_outflow_m3_s", "culvert_m3_s"]
+        if not records:
+            return pd.DataFrame(columns=columns)
+        r = np.asarray(records)
+        t_end, dt, volumes = r[:, 0], r[:, 1], r[:, 2:]
+        interval = self.p.hydrograph_interval_s
+        n_buckets = int(math.ceil(duration_s / interval - 1e-9))
+        # a step's volume goes to the intervals it overlaps, in proportion (a step is at most
+        # dt_max_s long, shorter than an interval, so it overlaps at most two)
+        t_start = t_end - dt
+        first = np.minimum((t_start // interval).astype(int), n_buckets - 1)
+        boundary = (first + 1) * interval
+        share_first = np.clip((np.minimum(t_end, boundary) - t_start) / np.maximum(dt, 1e-300), 0.0, 1.0)
+        sums = np.zeros((n_buckets, volumes.shape[1]))
+        np.add.at(sums, first, volumes * share_first[:, None])
+        second = np.minimum(first + 1, n_buckets - 1)
+        np.add.at(sums, second, volumes * (1.0 - share_first)[:, None])
+        frame = pd.DataFrame(sums / interval, columns=columns)
+        frame.index = pd.Index(np.arange(n_buckets) * interval / 60.0, name="minute")
+        return frame

@@ -1,0 +1,183 @@
+"""The water model on synthetic sites with known answers and on the bundled Harelbeke site:
+mass closure, boundaries, culverts, scenario effects, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import make_site, tiny_arrays, tiny_grid
+
+from heatsim.errors import InputError
+from heatsim.kernels.flood_maxima import track_flood_maxima, track_flood_maxima_numpy
+from heatsim.landcover import default_table
+from heatsim.paths import scenarios_dir
+from heatsim.rain import Hyetograph, load_storm
+from heatsim.scenario import apply_scenario, load_scenario
+from heatsim.scenario.loader import WaterBoundaries
+from heatsim.scenario.schema import WaterSetup
+from heatsim.water.model import WaterModel
+from heatsim.water.parameters import WaterParameters
+from heatsim.water.summary import water_summary
+
+T = default_table()
+
+
+def storm(mm_h: float, minutes: int, step_min: int = 5) -> Hyetograph:
+    n = minutes // step_min
+    return Hyetograph(times_s=np.arange(n) * 60.0 * step_min, intensity_mm_h=np.full(n, float(mm_h)),
+                      end_s=60.0 * minutes, name=f"{mm_h} mm/h", source="test")
+
+
+def run(site, rain, setup=None, **params):
+    bounds = WaterBoundaries(setup or WaterSetup(edge="closed", after_storm_h=0.5), None)
+    return WaterModel(site, T, rain, bounds, WaterParameters(**params)).run()
+
+
+def test_flood_maxima_kernel_equals_its_twin():
+    rng = np.random.default_rng(3)
+    depth = np.where(rng.uniform(size=(20, 30)) < 0.3, 0.0, rng.uniform(0, 0.5, (20, 30)))
+    qx, qy = rng.normal(0, 0.05, (20, 31)), rng.normal(0, 0.05, (21, 30))
+    states = [(rng.uniform(0, 0.4, (20, 30)), np.full((20, 30), np.nan), rng.uniform(0, 0.3, (20, 30))) for _ in "ab"]
+    states[1] = tuple(a.copy() for a in states[0])
+    track_flood_maxima(depth, qx, qy, 12.5, min_depth_m=0.01, max_depth_m=states[0][0], time_of_max_s=states[0][1],
+                       max_speed_m_s=states[0][2])
+    track_flood_maxima_numpy(depth, qx, qy, 12.5, min_depth_m=0.01, max_depth_m=states[1][0],
+                             time_of_max_s=states[1][1], max_speed_m_s=states[1][2])
+    for a, b in zip(*states):
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=0, equal_nan=True)
+    assert (states[0][1] == 12.5).any() and np.isnan(states[0][1]).any()
+
+
+def test_sealed_closed_bowl_keeps_all_rain_and_fills_to_the_level_the_volume_implies():
+    """A sealed, closed basin: nothing infiltrates, no sewer, no outflow; the rain ends up as
+    a lake whose level is the one its volume implies on the known bed."""
+    arrays = tiny_arrays()
+    ny, nx = arrays["landcover"].shape
+    rows, cols = np.mgrid[0:ny, 0:nx]
+    bed = 15.0 + 0.002 * ((rows - ny / 2) ** 2 + (cols - nx / 2) ** 2)  # a paraboloid bowl [m]
+    arrays.update(landcover=np.full((ny, nx), T.code("paving"), "uint8"), elevation=bed.astype("float32"),
+                  building_height=np.zeros((ny, nx), "float32"), canopy=np.zeros((ny, nx), "float32"),
+                  tree_height=np.zeros((ny, nx), "float32"))
+    site = make_site(arrays, tiny_grid())
+    result = run(site, storm(30.0, 60), WaterSetup(edge="closed", after_storm_h=1.0, sewer_capacity_mm_h=0.0))
+    led = result.ledger
+    assert led.infiltration_m3 == 0.0 and led.sewer_m3 == 0.0 and led.outflow_m3 == 0.0
+    assert led.error_rel < 1e-12
+    # the free water at rest: its level, from the volume on the bed (depression stores full, 1.91 mm)
+    depth = result.snapshots["depth"].isel(time=-1).values.astype(np.float64)
+    bed32 = site["elevation"].values.astype(np.float64)
+    volume = led.surface_water_m3
+    area = 25.0
+    levels = np.linspace(bed32.min(), bed32.min() + 2.0, 20001)
+    held = np.array([np.maximum(level - bed32, 0.0).sum() * area for level in levels])
+    implied = np.interp(volume, held, levels)
+    wet = depth > 0.01
+    np.testing.assert_allclose((bed32 + depth)[wet], implied, atol=0.01)  # 1 cm: thin films on the slopes
+
+
+def test_sandy_field_takes_in_light_rain_and_sealed_surfaces_send_it_to_the_sewer():
+    arrays = tiny_arrays()
+    ny, nx = arrays["landcover"].shape
+    lc = np.full((ny, nx), T.code("grass"), "uint8")
+    lc[:, nx // 2:] = T.code("asphalt")
+    arrays.update(landcover=lc, elevation=np.full((ny, nx), 15.0, "float32"),
+                  building_height=np.zeros((ny, nx), "float32"), canopy=np.zeros((ny, nx), "float32"),
+                  tree_height=np.zeros((ny, nx), "float32"))
+    site = make_site(arrays, tiny_grid())
+    result = run(site, storm(5.0, 60), WaterSetup(edge="closed", after_storm_h=0.5, sewer_capacity_mm_h=32.4))
+    infiltrated = result.infiltrated_mm
+    # 5 mm/h is below the sandy loam's conductivity (Rawls 1983: 10.9 mm/h): all that reaches the grass soaks in
+    grass = lc == T.code("grass")
+    assert np.allclose(infiltrated[grass][(slice(None))], infiltrated[grass].mean(), rtol=1e-6)
+    assert infiltrated[grass].mean() > 4.0  # 5 mm minus interception (0.5 mm for grass)
+    assert infiltrated[~grass].max() == 0.0
+    assert result.ledger.sewer_m3 > 0.0
+    assert result.ledger.error_rel < 1e-12
+
+
+def test_culvert_never_carries_more_than_its_capacity():
+    arrays = tiny_arrays()
+    ny, nx = arrays["landcover"].shape
+    rows, cols = np.mgrid[0:ny, 0:nx]
+    bed = 20.0 - 0.02 * cols  # sloping east
+    culvert = np.zeros((ny, nx), "uint8")
+    stream = np.zeros((ny, nx), "uint8")
+    culvert[ny // 2, 20:40] = 1
+    stream[ny // 2, :] = 1
+    arrays.update(landcover=np.full((ny, nx), T.code("asphalt"), "uint8"), elevation=bed.astype("float32"),
+                  building_height=np.zeros((ny, nx), "float32"), canopy=np.zeros((ny, nx), "float32"),
+                  tree_height=np.zeros((ny, nx), "float32"), culvert=culvert, stream=stream)
+    site = make_site(arrays, tiny_grid())
+    result = run(site, storm(100.0, 30), WaterSetup(edge="open", after_storm_h=0.25, sewer_capacity_mm_h=0.0,
+                                                    culvert_diameter_m=0.15))
+    capacity = result.culvert_capacity_m3_s[0]
+    assert result.hydrographs["culvert_m3_s"].max() <= capacity * (1 + 1e-9)
+    assert result.hydrographs["culvert_m3_s"].max() > 0.5 * capacity  # it was used, near its limit
+    assert result.ledger.error_rel < 1e-12
+
+
+@pytest.fixture(scope="module")
+def harelbeke_runs():
+    """The baseline and two projects through the T=20 storm on the 25 m site (a few s each; the
+    opened channel is one cell wide there, coarse but enough for its effect on the streets)."""
+    from heatsim.site.store import load_site
+    base = load_site("harelbeke", 25.0)
+    runs = {}
+    for name in ("baseline", "ontharding", "openleggen-gaverbeek"):
+        scenario = load_scenario(scenarios_dir() / f"{name}.yaml")
+        site, _, _ = apply_scenario(base, scenario)
+        result = WaterModel(site, scenario.table, load_storm(scenario.weather.storm), scenario.water).run()
+        runs[name] = (site, result)
+    return runs
+
+
+def test_mass_closes_over_a_whole_storm_on_harelbeke(harelbeke_runs):
+    site, result = harelbeke_runs["baseline"]
+    summary = water_summary(site, result)
+    assert summary["mass_balance_error_rel"] < 1e-6
+    parts = (summary["interception_m3"] + summary["infiltration_m3"] + summary["sewer_m3"] + summary["outflow_m3"]
+             + summary["storage_m3"])
+    assert parts == pytest.approx(summary["rain_m3"] + summary["inflow_m3"] + summary["outlet_supply_m3"], rel=1e-6)
+    assert set(summary["flooded_area_m2"]) == {"0.05", "0.20"}
+    assert summary["flooded_area_m2"]["0.05"] >= summary["flooded_area_m2"]["0.20"] > 0
+    # districts partition the study area: their flooded areas add up to the town's
+    districts = summary["by_district"].values()
+    assert sum(d["flooded_area_m2"]["0.05"] for d in districts) == pytest.approx(summary["flooded_area_m2"]["0.05"])
+    assert sum(d["infiltration_m3"] for d in districts) == pytest.approx(summary["study_area"]["infiltration_m3"])
+
+
+def test_depaving_raises_infiltration_and_lowers_the_sewer_load(harelbeke_runs):
+    base, depaved = harelbeke_runs["baseline"][1].ledger, harelbeke_runs["ontharding"][1].ledger
+    assert depaved.infiltration_m3 > base.infiltration_m3
+    assert depaved.sewer_m3 < base.sewer_m3
+
+
+def test_opening_the_gaverbeek_lowers_flooding_along_the_former_culvert(harelbeke_runs):
+    """Land cells (not the channel, in either site) within 50 m of the culverted reach: the open
+    channel collects the streets' runoff, so fewer of them flood and their water is shallower."""
+    from scipy import ndimage
+    base_site, base = harelbeke_runs["baseline"]
+    open_site, opened = harelbeke_runs["openleggen-gaverbeek"]
+    route = ndimage.binary_dilation(base_site["culvert"].values == 1, iterations=2)  # 2 x 25 m
+    land = route & (base_site["stream"].values == 0) & (open_site["stream"].values == 0)
+    assert land.sum() > 100
+    assert (opened.max_depth_m[land] > 0.05).sum() < (base.max_depth_m[land] > 0.05).sum()
+    assert opened.max_depth_m[land].mean() < base.max_depth_m[land].mean()
+    assert opened.ledger.error_rel < 1e-6
+
+
+def test_dem_with_holes_is_refused_with_one_clear_message():
+    arrays = tiny_arrays()
+    elevation = arrays["elevation"].copy()
+    elevation[3, 4] = np.nan
+    arrays["elevation"] = elevation
+    site = make_site(arrays, tiny_grid())
+    with pytest.raises(InputError, match="DTM has 1 cells without a height"):
+        WaterModel(site, T, storm(10.0, 30), WaterBoundaries(WaterSetup(), None))
+
+
+def test_a_storm_needing_absurdly_many_steps_is_refused():
+    site = make_site(tiny_arrays(), tiny_grid())
+    with pytest.raises(InputError, match="steps"):
+        WaterModel(site, T, storm(10.0, 60), WaterBoundaries(WaterSetup(after_storm_h=48.0), None),
+                   WaterParameters(max_steps=1000))
