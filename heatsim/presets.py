@@ -2,8 +2,8 @@
 
 This is the registry of names a scenario file is validated against (and that
 the CLI offers). The time series behind the names belong to the models: the
-storms to the water model (issue 4), the hot days to the heat model (issue 3).
-Until a model defines a preset's series, a run that needs it says so.
+storms to the water model (:mod:`heatsim.rain`), the hot days to the heat model
+(:mod:`heatsim.weather`).
 """
 
 from __future__ import annotations

@@ -181,3 +181,36 @@ def test_a_storm_needing_absurdly_many_steps_is_refused():
     with pytest.raises(InputError, match="steps"):
         WaterModel(site, T, storm(10.0, 60), WaterBoundaries(WaterSetup(after_storm_h=48.0), None),
                    WaterParameters(max_steps=1000))
+
+
+def test_a_wet_storm_before_the_heat_cools_permeable_ground_and_not_sealed_ground():
+    """Coupling (storm, then hot day): the water the storm put into the ground feeds
+    transpiration, so the grass is cooler at 15:00 than after no rain; asphalt takes no water
+    in, and differs only through the shared air (and the few mm ponded in its dips, gone by
+    mid-morning)."""
+    from heatsim.heat.model import HeatModel
+    from heatsim.heat.parameters import HeatParameters
+    from heatsim.heat.summary import local_hour_index
+    from heatsim.weather import load_heat_weather
+
+    arrays = tiny_arrays()
+    ny, nx = arrays["landcover"].shape
+    lc = np.full((ny, nx), T.code("grass"), "uint8")
+    lc[:, nx // 2:] = T.code("asphalt")
+    arrays.update(landcover=lc, elevation=np.full((ny, nx), 15.0, "float32"),
+                  building_height=np.zeros((ny, nx), "float32"), canopy=np.zeros((ny, nx), "float32"),
+                  tree_height=np.zeros((ny, nx), "float32"))
+    site = make_site(arrays, tiny_grid())
+    wet = run(site, storm(20.0, 120), WaterSetup(edge="open", after_storm_h=0.5))
+    weather = load_heat_weather("hittegolf-2019", days=1, spinup_days=0)
+    params = HeatParameters(time_step_s=900.0)
+    dry_run = HeatModel(site, T, weather, params).run()
+    wet_run = HeatModel(site, T, weather, params, storm_water_mm=wet.infiltrated_mm,
+                        ponded_water_mm=wet.depression_mm).run()
+    i15 = local_hour_index(dry_run.fields, 15)
+    cooling = (dry_run.fields["surface_temperature"].isel(time=i15).values
+               - wet_run.fields["surface_temperature"].isel(time=i15).values)
+    grass = lc == T.code("grass")
+    assert wet.infiltrated_mm[grass].mean() > 20.0  # the storm's water went into the grass
+    assert cooling[grass].mean() > 1.0
+    assert abs(cooling[~grass].mean()) < 0.2 * cooling[grass].mean()
