@@ -3,13 +3,16 @@ and the whole heat model on the bundled Harelbeke site.
 
 Usage::
 
-    python benchmarks/bench_heat.py [--sizes 0.25 1 4] [--model-resolution 10] [--json PATH]
-                                    [--compare-blas1] [--no-model] [--no-compile-probe]
+    python benchmarks/bench_heat.py [--sizes 0.25 1 4] [--model-resolution 10] [--model-time-steps 600 900]
+                                    [--model-days 1] [--model-spinup-days 0] [--json PATH] [--out PATH]
+                                    [--compare-blas1] [--no-kernels] [--no-model] [--no-compile-probe]
                                     [--wait-quiet 60] [--retries 1] [--threads N]
 
 A script run on demand, never in the tests. Everything is measured in one run:
 compare numbers only within one run (two-core machines drift by +-30% between runs),
-which is why the bandwidth triad is measured here and not quoted.
+which is why the bandwidth triad is measured here and not quoted. The results go to
+stdout as markdown and to ``benchmarks/results/heat-<date>.md`` (``-2``, ``-3``, ... when
+that exists; ``--out`` elsewhere; ``--json PATH`` every number).
 
 What it measures:
 
@@ -22,19 +25,34 @@ What it measures:
    the warm time per call (best of 3 after that warm-up call), cell updates per second,
    the bytes a call must move (the arrays read and written once each, write-allocate
    not counted; per-kernel counts in KERNEL_BYTES_PER_CELL), the effective bandwidth
-   and its share of the triad's;
+   and its share of the triad's. The kernels the model calls today (MODEL_USES:
+   ``sunlit_fraction_cells`` with the local height bounds of ``local_max_height_m``,
+   ``sky_view_factor``, ``wall_solar_weights``, ``surface_fluxes``, ``net_surface_flux``,
+   ``conduct_column_types`` on a table of the 13 land-cover column types x 10 layers with
+   a random type per cell, in place, ``fluxes_at_new_state``, ``wall_fluxes`` on the
+   town's wall cells, ``air_temperature_step_serial``) and, beside them, the kernels it
+   used before (``sunlit_fraction``, ``conduct_columns``, ``column_energy_j_m2``,
+   ``bottom_flux_w_m2``, the parallel ``air_temperature_step``), still in the package;
 3. each kernel's NumPy twin, on the same grid when it is no larger than the twin's
    limit (TWIN_LIMIT_CELLS), otherwise on a smaller synthetic town of that limit
    (flagged ``smaller grid``). The speed ratio kernel/twin is per cell; ``ratio same
-   grid`` also times the kernel on the twin's grid (for the sky view the per-cell cost
-   depends on the grid, since rays stop at its edge);
+   grid`` also times the kernel on the twin's grid (for the sky view and the shadows the
+   per-cell cost depends on the grid, since rays stop at its edge);
 4. cold vs warm: besides the in-process first call, a subprocess with an empty
    ``NUMBA_CACHE_DIR`` times each kernel's first call with a full compile;
-5. ``HeatModel.run()`` on the Harelbeke site (first a 50 m run to compile), cell-steps
-   per second, wall time per simulated day, a breakdown of the run by kernel and the
-   NumPy glue around them, and the sky view factor of the whole site on its own;
-6. thread pools: a small kernel right after a NumPy BLAS call, and (``--compare-blas1``)
-   the model once more in a subprocess with ``OPENBLAS_NUM_THREADS=1``. On two cores the
+5. the whole heat model on the Harelbeke site (first a 50 m run to compile): the cells
+   simulated (``model.n``: the study area and its margin) against the grid's; the sky
+   view factor of the whole site computed (``HeatModel._compute_sky_view``, never the
+   cache); the on-disk cache of the sky view (``HeatModel.sky_view``, ``$HEATSIM_CACHE``
+   or ~/.cache/heatsim) primed with that array when it lacked it; then ``run()`` of 24
+   simulated hours (``--model-days 1 --model-spinup-days 0``) with the sky view from the
+   cache, once per ``--model-time-steps``: wall time, cell-steps per second, wall time
+   per simulated day, and a breakdown of the run by kernel and NumPy helper (timers
+   around the names the model imports into ``heatsim.heat.model``: MODEL_KERNELS,
+   MODEL_HELPERS; the walls, the air step and the sky view also as inclusive groups);
+6. thread pools: a small kernel right after a NumPy BLAS call, the serial and the
+   parallel air step on the air grid of the 5 m site, and (``--compare-blas1``) the
+   model once more in a subprocess with ``OPENBLAS_NUM_THREADS=1``. On two cores the
    spinning threads of OpenBLAS and of numba's OpenMP fight: a kernel of 0.07 ms takes
    4-8 ms right after ``x @ w``.
 
@@ -42,13 +60,16 @@ Other processes on the machine stall the second numba thread the same way, so ea
 section waits for quiet (``--wait-quiet``), records the CPU use of other processes, and a
 disturbed grid size or model run is measured again (``--retries``).
 
-Memory: 16 M cells need about 9 GB (the conduction columns: 5 arrays of 10 layers x 8 B
-and a scratch of twice that size); the 5 m model about 2 GB. 16 M was not tried yet.
+Memory: 16 M cells need about 9 GB (the old per-cell conduction columns: 5 arrays of 10
+layers x 8 B and a scratch of twice that size); the 5 m model about 2 GB. 16 M was not
+tried yet.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime as _dt
 import json
 import math
 import os
@@ -69,16 +90,31 @@ from heatsim.kernels.airtemp import (
     air_temperature_max_dt_s,
     air_temperature_step,
     air_temperature_step_numpy,
+    air_temperature_step_serial,
 )
 from heatsim.kernels.conduction import (
     bottom_flux_w_m2,
     bottom_flux_w_m2_numpy,
     column_energy_j_m2,
     column_energy_j_m2_numpy,
+    conduct_column_types,
+    conduct_column_types_numpy,
     conduct_columns,
     conduct_columns_numpy,
 )
-from heatsim.kernels.shadows import sunlit_fraction, sunlit_fraction_numpy
+from heatsim.kernels.linearised import (
+    fluxes_at_new_state,
+    fluxes_at_new_state_numpy,
+    net_surface_flux,
+    net_surface_flux_numpy,
+)
+from heatsim.kernels.shadows import (
+    local_max_height_m,
+    sunlit_fraction,
+    sunlit_fraction_cells,
+    sunlit_fraction_cells_numpy,
+    sunlit_fraction_numpy,
+)
 from heatsim.kernels.skyview import sky_view_factor, sky_view_factor_numpy
 from heatsim.kernels.surface_energy import (
     ET_OPEN_WATER,
@@ -87,6 +123,15 @@ from heatsim.kernels.surface_energy import (
     ET_VEGETATION,
     surface_fluxes,
     surface_fluxes_numpy,
+)
+from heatsim.kernels.walls import (
+    WALL_ALBEDO,
+    WALL_EMISSIVITY,
+    facade_area_ratios,
+    wall_fluxes,
+    wall_fluxes_numpy,
+    wall_solar_weights,
+    wall_solar_weights_numpy,
 )
 from heatsim.landcover import default_table
 
@@ -107,11 +152,18 @@ F8 = 8  # bytes per float64
 KERNEL_BYTES_PER_CELL = {
     # reads surface_m, vegetation_top_m, canopy; writes out (ray samples of other cells: cache)
     "sunlit_fraction": 4 * F8,
+    # reads the cell's flat index (int64) and height bound, its surface_m, vegetation_top_m, canopy;
+    # writes out (ray samples of other cells: cache)
+    "sunlit_fraction_cells": 2 * F8 + 3 * F8 + F8,
     # the same three inputs and out (out[i, :] is re-read n_directions times, a row stays in cache)
     "sky_view_factor": 4 * F8,
+    # reads the 4 facade ratios, sunlit, sky view (the neighbours' from cache); writes 3 rows
+    "wall_solar_weights": 4 * F8 + 2 * F8 + 3 * F8,
     # reads surface_k, air_k, albedo, emissivity, sunlit, sky_view, roughness_m,
     # surface_resistance_s_m, water_availability (9 x 8 B) and et_kind (int8, 1 B); writes out (6 x 8 B)
     "surface_fluxes": 9 * F8 + 1 + 6 * F8,
+    # reads the 6 flux rows; writes flux and slope
+    "net_surface_flux": 6 * F8 + 2 * F8,
     # reads temperature, heat capacity, conductivity, thickness (4 x n x 8 B) and flux, slope,
     # bottom temperature (3 x 8 B); writes scratch (2n x 8 B; re-read while still in L1, not
     # counted again) and out (n x 8 B)
@@ -122,22 +174,42 @@ KERNEL_BYTES_PER_CELL = {
     # read costs a whole 64 B cache line (3 x 64 B; only 3 x 8 B of it used), plus bottom
     # temperature (8 B); writes out (8 B)
     "bottom_flux_w_m2": 3 * 64 + F8 + F8,
+    # in place: reads and writes temperature (2 x n x 8 B); reads flux, slope (2 x 8 B) and the
+    # column type (int16, 2 B; the type tables are a few kB and stay in cache); writes the column
+    # energy and the bottom flux (2 x 8 B)
+    "conduct_column_types": 2 * N_LAYERS * F8 + 2 * F8 + 2 + 2 * F8,
+    # reads the 6 flux rows, the old surface temperature and temperature[:, 0] (rows 80 B apart:
+    # a whole 64 B line per cell); writes 3 rows
+    "fluxes_at_new_state": 6 * F8 + F8 + 64 + 3 * F8,
+    # per WALL cell: reads wall_k, air_k, facade ratio, direct weight, wall sky view; writes 4 rows
+    "wall_fluxes": 5 * F8 + 4 * F8,
     # reads air_k, sensible flux; writes out (the 4 neighbours come from cache)
     "air_temperature_step": 3 * F8,
+    "air_temperature_step_serial": 3 * F8,
 }
 
 #: A twin runs on the benchmark's grid when it has at most this many cells, else on a
 #: synthetic town of this many cells. The sky view and conduction twins loop in Python.
 TWIN_LIMIT_CELLS = {
     "sunlit_fraction": 250_000,
+    "sunlit_fraction_cells": 250_000,
     "sky_view_factor": 100 * 100,
+    "wall_solar_weights": 4_200_000,
     "surface_fluxes": 4_200_000,
+    "net_surface_flux": 4_200_000,
     "conduct_columns": 20_000,
     "column_energy_j_m2": 4_200_000,
     "bottom_flux_w_m2": 4_200_000,
+    "conduct_column_types": 20_000,
+    "fluxes_at_new_state": 4_200_000,
+    "wall_fluxes": 4_200_000,
     "air_temperature_step": 4_200_000,
+    "air_temperature_step_serial": 4_200_000,
 }
 KERNEL_ORDER = list(KERNEL_BYTES_PER_CELL)
+#: the kernels HeatModel.run() calls today (the others are its former kernels, still in the package)
+MODEL_USES = {"sunlit_fraction_cells", "sky_view_factor", "wall_solar_weights", "surface_fluxes", "net_surface_flux",
+              "conduct_column_types", "fluxes_at_new_state", "wall_fluxes", "air_temperature_step_serial"}
 
 
 # ---------------------------------------------------------------------- machine and triad
@@ -365,6 +437,7 @@ def make_town(n_cells: int, seed: int = SEED) -> dict:
         "surface_m": surface_m,
         "vegetation_top_m": vegetation_top_m,
         "canopy": canopy,
+        "building_height_m": np.ascontiguousarray(building_height),
         "max_height_m": float(max(surface_m.max(), vegetation_top_m.max())),
         "building_share": float(building.mean()),
         "tree_share": float(crown.mean()),
@@ -398,11 +471,67 @@ class Workload:
                   "leaf_transmissivity": P.leaf_transmissivity, "out": self._get("sunlit_out", lambda: np.zeros(self.shape))}
         return (t["surface_m"], t["vegetation_top_m"], t["canopy"]), kw
 
+    def sunlit_cells(self):
+        """All cells of the town, each ray stopping at its local height bound (as the model's)."""
+        t = self.town
+
+        def build():
+            t0 = time.perf_counter()
+            horizon = local_max_height_m(t["surface_m"], t["vegetation_top_m"], cell_size_m=CELL_M,
+                                         max_distance_m=P.horizon_distance_m).ravel()
+            self.local_max_height_s = time.perf_counter() - t0
+            cells = np.arange(self.n, dtype=np.int64)
+            return cells, np.ascontiguousarray(horizon[cells]), np.zeros(self.n)
+
+        cells, horizon, out = self._get("sunlit_cells", build)
+        kw = {"cell_size_m": CELL_M, "sun_azimuth_deg": SUN_AZIMUTH_DEG, "sun_elevation_deg": SUN_ELEVATION_DEG,
+              "max_distance_m": P.horizon_distance_m, "leaf_transmissivity": P.leaf_transmissivity, "out": out}
+        return (t["surface_m"], t["vegetation_top_m"], t["canopy"], cells, horizon), kw
+
     def sky_view(self):
         t = self.town
         kw = {"cell_size_m": CELL_M, "n_directions": P.sky_view_directions, "max_distance_m": P.horizon_distance_m,
                   "leaf_transmissivity": P.leaf_transmissivity, "out": self._get("svf_out", lambda: np.zeros(self.shape))}
         return (t["surface_m"], t["vegetation_top_m"], t["canopy"]), kw
+
+    # -- walls: facade ratios of the town's buildings, their sun and sky (2-D), and the wall cells (1-D)
+    def _facades(self):
+        def build():
+            ratios = facade_area_ratios(self.town["building_height_m"], cell_size_m=CELL_M,
+                                        out=np.empty((4,) + self.shape))
+            sunlit, svf = self._radiation_fields()
+            return {"ratios": ratios, "sunlit": sunlit.reshape(self.shape), "svf": svf.reshape(self.shape),
+                    "weights": np.zeros((3,) + self.shape)}
+        return self._get("facades", build)
+
+    def wall_weights(self):
+        f = self._facades()
+        return (f["ratios"], f["sunlit"], f["svf"]), {"sun_azimuth_deg": SUN_AZIMUTH_DEG,
+                                                      "sun_elevation_deg": SUN_ELEVATION_DEG, "out": f["weights"]}
+
+    def _walls(self):
+        def build():
+            f = self._facades()
+            weights = f["weights"]
+            if not weights[1].any():  # wall_solar_weights has not run yet
+                wall_solar_weights(f["ratios"], f["sunlit"], f["svf"], sun_azimuth_deg=SUN_AZIMUTH_DEG,
+                                   sun_elevation_deg=SUN_ELEVATION_DEG, out=weights)
+            index = np.flatnonzero(weights[1] > 0.0)
+            n = index.size
+            return {"n": n, "wall_k": 300.0 + self.rng.uniform(0.0, 20.0, n),
+                    "air_k": 303.0 + self.rng.normal(0.0, 0.3, n),
+                    "ratio": weights[1].ravel()[index].copy(), "direct": weights[0].ravel()[index].copy(),
+                    "sky_view": weights[2].ravel()[index].copy(), "out": np.zeros((4, n))}
+        return self._get("walls", build)
+
+    def wall_cells(self) -> int:
+        return self._walls()["n"]
+
+    def wall_flux(self):
+        w = self._walls()
+        return (w["wall_k"], w["air_k"], w["ratio"], w["direct"], w["sky_view"]), \
+            {"albedo": WALL_ALBEDO, "emissivity": WALL_EMISSIVITY, "dni_w_m2": 800.0, "diffuse_w_m2": 120.0,
+             "sky_emissivity": 0.82, "wind_speed_m_s": 0.36 * 2.5, "out": w["out"]}
 
     def _radiation_fields(self):
         """sunlit and svf for the flux inputs: the kernels' results if they ran, else a cheap stand-in."""
@@ -500,6 +629,76 @@ class Workload:
         c = self._columns()
         return (c["temperature"], c["cond"], c["thickness"], c["bottom"], c["out1"]), {}
 
+    # -- the model's step since the column types: flux rows -> F, dF/dTs -> columns in place -> fluxes
+    def _surface_flux_rows(self):
+        """The (6, n) rows of surface_fluxes: the kernel's result if it ran, else plausible values."""
+        flux_out = self._cache.get("flux_out")
+        if flux_out is not None and flux_out.any():
+            return flux_out
+
+        def build():
+            rows = np.empty((6, self.n))
+            rows[0] = self.rng.uniform(-80.0, 650.0, self.n)  # Rn
+            rows[1] = self.rng.uniform(-20.0, 250.0, self.n)  # H
+            rows[2] = self.rng.uniform(0.0, 300.0, self.n)  # LE
+            rows[3] = self.rng.uniform(-7.0, -5.0, self.n)  # dRn/dTs
+            rows[4] = self.rng.uniform(5.0, 30.0, self.n)  # dH/dTs
+            rows[5] = self.rng.uniform(0.0, 20.0, self.n)  # dLE/dTs
+            return rows
+        return self._get("flux_rows", build)
+
+    def net_flux(self):
+        rows = self._surface_flux_rows()
+        flux, slope = self._get("net_flux", lambda: (np.zeros(self.n), np.zeros(self.n)))
+        return (rows, flux, slope), {}
+
+    def _type_columns(self):
+        """Columns from a table of the land-cover classes' column types, as HeatModel._setup_cells
+        builds it (13 classes; roofs with insulation, water), a random type per cell."""
+        def build():
+            table = default_table()
+            codes = sorted(c.code for c in table.classes.values())
+            roof_codes = set(table.codes(list(ROOF_CLASSES)))
+            n_codes = max(codes) + 1
+            cap, cond = np.ones((n_codes, N_LAYERS)), np.ones((n_codes, N_LAYERS))
+            dz = np.repeat(np.asarray(P.ground_layers_m, dtype=np.float64)[None, :], n_codes, axis=0)
+            bottom = np.full(n_codes, P.deep_ground_temperature_k)
+            for cls in table.classes.values():
+                c = cls.code
+                cap[c], cond[c] = cls["heat_capacity_j_m3_k"], cls["conductivity_w_m_k"]
+                if c in roof_codes:
+                    dz[c] = P.roof_layers_m
+                    insulation = np.arange(N_LAYERS) >= P.roof_covering_layers
+                    cap[c, insulation] = P.insulation_heat_capacity_j_m3_k
+                    cond[c, insulation] = P.insulation_conductivity_w_m_k
+                    bottom[c] = P.indoor_temperature_k
+                elif cls.et_kind == "open_water":
+                    cond[c] = P.water_conductivity_w_m_k
+                    bottom[c] = P.water_temperature_k
+            types = self.rng.choice(np.asarray(codes), self.n).astype(np.int16)
+            temperature = bottom[types][:, None] + (self.rng.uniform(-2.0, 15.0, (self.n, 1))
+                                                   * np.linspace(1.0, 0.0, N_LAYERS)[None, :])
+            flux, slope = self._cache.get("net_flux", (None, None))
+            if flux is None or not flux.any():
+                flux = self.rng.uniform(-100.0, 500.0, self.n)
+                slope = self.rng.uniform(-30.0, -5.0, self.n)
+            temperature = np.ascontiguousarray(temperature)
+            return {"temperature": temperature, "types": types, "cap": cap, "cond": cond, "dz": dz,
+                    "bottom": bottom, "flux": flux, "slope": slope, "energy": np.zeros(self.n),
+                    "bottom_flux": np.zeros(self.n), "old_surface": temperature[:, 0].copy(),
+                    "terms": np.zeros((5, self.n)), "n_types": len(codes)}
+        return self._get("type_columns", build)
+
+    def conduct_types(self):
+        c = self._type_columns()
+        return (c["temperature"], c["types"], c["cap"], c["cond"], c["dz"], c["bottom"], c["flux"], c["slope"]), \
+            {"dt_s": P.time_step_s, "out": c["temperature"], "energy_j_m2": c["energy"],
+             "bottom_flux_w_m2": c["bottom_flux"]}
+
+    def new_state(self):
+        c = self._type_columns()
+        return (self._surface_flux_rows(), c["old_surface"], c["temperature"], c["terms"]), {}
+
     # -- air (2-D, here on the fine grid itself)
     def air(self):
         def build():
@@ -519,17 +718,38 @@ class Workload:
                                      "air_density_kg_m3": P.air_density_kg_m3,
                                      "air_heat_capacity_j_kg_k": P.air_heat_capacity_j_kg_k, "dt_s": dt, "out": out}
 
+    air_serial = air
+
 
 #: kernel name -> (kernel, twin, Workload method giving (args, kwargs))
 KERNELS = {
     "sunlit_fraction": (sunlit_fraction, sunlit_fraction_numpy, Workload.sunlit),
+    "sunlit_fraction_cells": (sunlit_fraction_cells, sunlit_fraction_cells_numpy, Workload.sunlit_cells),
     "sky_view_factor": (sky_view_factor, sky_view_factor_numpy, Workload.sky_view),
+    "wall_solar_weights": (wall_solar_weights, wall_solar_weights_numpy, Workload.wall_weights),
     "surface_fluxes": (surface_fluxes, surface_fluxes_numpy, Workload.fluxes),
+    "net_surface_flux": (net_surface_flux, net_surface_flux_numpy, Workload.net_flux),
     "conduct_columns": (conduct_columns, conduct_columns_numpy, Workload.conduct),
     "column_energy_j_m2": (column_energy_j_m2, column_energy_j_m2_numpy, Workload.energy),
     "bottom_flux_w_m2": (bottom_flux_w_m2, bottom_flux_w_m2_numpy, Workload.bottom_flux),
+    "conduct_column_types": (conduct_column_types, conduct_column_types_numpy, Workload.conduct_types),
+    "fluxes_at_new_state": (fluxes_at_new_state, fluxes_at_new_state_numpy, Workload.new_state),
+    "wall_fluxes": (wall_fluxes, wall_fluxes_numpy, Workload.wall_flux),
     "air_temperature_step": (air_temperature_step, air_temperature_step_numpy, Workload.air),
+    "air_temperature_step_serial": (air_temperature_step_serial, air_temperature_step_numpy, Workload.air_serial),
 }
+assert list(KERNELS) == KERNEL_ORDER
+#: cells a kernel updates per call when not every cell of the town (default: Workload.n)
+KERNEL_CELLS = {"wall_fluxes": Workload.wall_cells}
+#: kernels whose outputs are positional arguments (indices), for the twin's fresh copies
+#: (default: the last positional argument, when there is no ``out=``)
+TWIN_POSITIONAL_OUTPUTS = {"net_surface_flux": (1, 2)}
+#: keyword outputs given fresh copies for the twin (so the kernel's state stays untouched)
+TWIN_KEYWORD_OUTPUTS = ("out", "energy_j_m2", "bottom_flux_w_m2")
+#: kernels whose inputs are derived from the radiation fields and the surface fluxes
+NEEDS_FLUXES = {"wall_solar_weights", "surface_fluxes", "net_surface_flux", "conduct_columns", "column_energy_j_m2",
+                "bottom_flux_w_m2", "conduct_column_types", "fluxes_at_new_state", "wall_fluxes",
+                "air_temperature_step", "air_temperature_step_serial"}
 
 
 # ---------------------------------------------------------------------- timing
@@ -589,11 +809,17 @@ def _bench_size(size, triad_gb_s, twin_cache, log) -> list[dict]:
     for name in KERNEL_ORDER:
         kernel, twin, method = KERNELS[name]
         args, kwargs = method(work)
+        cells = KERNEL_CELLS[name](work) if name in KERNEL_CELLS else work.n
         first, best, times = best_of(kernel, args, kwargs)
-        row = {"kernel": name, "size_m": size, "cells": work.n, "grid": list(work.shape),
+        row = {"kernel": name, "size_m": size, "cells": cells, "grid": list(work.shape), "grid_cells": work.n,
+               "model_uses": name in MODEL_USES,
                "first_call_s": first, "warm_best_s": best, "warm_times_s": times,
-               "cells_per_s": work.n / best, "bytes_per_cell": KERNEL_BYTES_PER_CELL[name]}
-        row["bytes_per_call"] = row["bytes_per_cell"] * work.n
+               "cells_per_s": cells / best, "bytes_per_cell": KERNEL_BYTES_PER_CELL[name]}
+        if name == "sunlit_fraction_cells":
+            row["local_max_height_s"] = work.local_max_height_s
+        if name == "conduct_column_types":
+            row["column_types"] = work._type_columns()["n_types"]
+        row["bytes_per_call"] = row["bytes_per_cell"] * cells
         row["gb_s"] = row["bytes_per_call"] / best / 1e9
         row["fraction_of_triad"] = row["gb_s"] / triad_gb_s
         row["triad_gb_s"] = triad_gb_s
@@ -603,9 +829,9 @@ def _bench_size(size, triad_gb_s, twin_cache, log) -> list[dict]:
         # the twin
         limit = TWIN_LIMIT_CELLS[name]
         if work.n <= limit:
-            _, twin_best, _ = best_of(*_twin_call(twin, args, kwargs), warmup=False)
-            row["twin"] = {"cells": work.n, "grid": list(work.shape), "smaller_grid": False,
-                           "best_s": twin_best, "cells_per_s": work.n / twin_best}
+            _, twin_best, _ = best_of(*_twin_call(name, twin, args, kwargs), warmup=False)
+            row["twin"] = {"cells": cells, "grid": list(work.shape), "smaller_grid": False,
+                           "best_s": twin_best, "cells_per_s": cells / twin_best}
             row["speedup_per_cell"] = row["cells_per_s"] / row["twin"]["cells_per_s"]
             row["speedup_same_grid"] = row["speedup_per_cell"]
         else:
@@ -620,41 +846,54 @@ def _bench_size(size, triad_gb_s, twin_cache, log) -> list[dict]:
             row["kernel_on_twin_grid_cells_per_s"] = tw["kernel_cells_per_s"]
         rows.append(row)
         log(format_row(row))
-        if name == "air_temperature_step":
+        if name == "air_temperature_step_serial":
             work.drop("air")
         if name == "bottom_flux_w_m2":
             work.drop("columns")  # the largest arrays
+        if name == "fluxes_at_new_state":
+            work.drop("type_columns", "net_flux")
+        if name == "wall_fluxes":
+            work.drop("walls", "facades")
         if name == "surface_fluxes":
             work.drop("temps")
+        if name == "sunlit_fraction_cells":
+            work.drop("sunlit_cells")
     del work
     return rows
 
 
-def _twin_call(twin, args, kwargs):
-    """Call a twin with a fresh output array (so the kernel's result stays untouched)."""
-    if "out" in kwargs:
-        return twin, args, {**kwargs, "out": np.empty_like(kwargs["out"])}
-    return twin, args[:-1] + (np.empty_like(args[-1]),), kwargs
+def _twin_call(name, twin, args, kwargs):
+    """Call a twin with fresh output arrays (so the kernel's results and state stay untouched;
+    an in-place kernel's ``out`` is its input, and the twin then writes elsewhere)."""
+    fresh_kw = {k: np.empty_like(v) for k, v in kwargs.items() if k in TWIN_KEYWORD_OUTPUTS}
+    if fresh_kw:
+        return twin, args, {**kwargs, **fresh_kw}
+    args = list(args)
+    for index in TWIN_POSITIONAL_OUTPUTS.get(name, (-1,)):
+        args[index] = np.empty_like(args[index])
+    return twin, tuple(args), kwargs
 
 
 def bench_twin_small(name: str, n_cells: int) -> dict:
     """Twin and kernel on a separate synthetic town of ``n_cells`` (the twin's limit)."""
     kernel, twin, method = KERNELS[name]
     work = Workload(make_town(n_cells))
-    if name in ("surface_fluxes", "conduct_columns", "column_energy_j_m2", "bottom_flux_w_m2",
-                "air_temperature_step"):
-        # inputs derived from the radiation fields: fill them as on the big grid
+    if name in NEEDS_FLUXES:
+        # inputs derived from the radiation fields and the fluxes: fill them as on the big grid
         sunlit_fraction(*Workload.sunlit(work)[0], **Workload.sunlit(work)[1])
         args_s, kw_s = Workload.sky_view(work)
         sky_view_factor(*args_s, **kw_s)
         args_f, kw_f = Workload.fluxes(work)
         surface_fluxes(*args_f, **kw_f)
+        args_n, kw_n = Workload.net_flux(work)
+        net_surface_flux(*args_n, **kw_n)
     args, kwargs = method(work)
+    cells = KERNEL_CELLS[name](work) if name in KERNEL_CELLS else work.n
     _, kernel_best, _ = best_of(kernel, args, kwargs)
-    fn, targs, tkw = _twin_call(twin, args, kwargs)
+    fn, targs, tkw = _twin_call(name, twin, args, kwargs)
     _, twin_best, _ = best_of(fn, targs, tkw, warmup=False)
-    return {"cells": work.n, "grid": list(work.shape), "best_s": twin_best, "cells_per_s": work.n / twin_best,
-            "kernel_best_s": kernel_best, "kernel_cells_per_s": work.n / kernel_best}
+    return {"cells": cells, "grid": list(work.shape), "best_s": twin_best, "cells_per_s": cells / twin_best,
+            "kernel_best_s": kernel_best, "kernel_cells_per_s": cells / kernel_best}
 
 
 # ---------------------------------------------------------------------- thread pools
@@ -684,9 +923,24 @@ def thread_pool_probe(n_cells: int = 26_000, repeats: int = 21) -> dict:
             times.append(time.perf_counter() - t0)
         return float(np.median(times) * 1e3)
 
-    return {"cells": n_cells, "kernel": "column_energy_j_m2", "repeats": repeats,
-            "kernel_alone_ms": median_ms(None, kernel), "kernel_after_blas_ms": median_ms(blas, kernel),
-            "blas_alone_ms": median_ms(None, blas), "blas_after_kernel_ms": median_ms(kernel, blas)}
+    result = {"cells": n_cells, "kernel": "column_energy_j_m2", "repeats": repeats,
+              "kernel_alone_ms": median_ms(None, kernel), "kernel_after_blas_ms": median_ms(blas, kernel),
+              "blas_alone_ms": median_ms(None, blas), "blas_after_kernel_ms": median_ms(kernel, blas)}
+    # the air step on the air grid of the 5 m site (50 m cells: 209 x 124), as the model sub-steps it
+    air_shape = (209, 124)
+    air = 303.0 + rng.normal(0.0, 0.5, air_shape)
+    h = rng.uniform(-20.0, 250.0, air_shape)
+    out_air = np.empty(air_shape)
+    kw = {"wind_u_m_s": 0.7, "wind_v_m_s": -0.5, "cell_size_m": 50.0, "mixing_height_m": P.canopy_layer_depth_m,
+          "diffusivity_m2_s": P.air_horizontal_diffusivity_m2_s, "relaxation_time_s": 3600.0,
+          "air_density_kg_m3": P.air_density_kg_m3, "air_heat_capacity_j_kg_k": P.air_heat_capacity_j_kg_k,
+          "dt_s": 30.0, "out": out_air}
+    for fn in (air_temperature_step, air_temperature_step_serial):
+        fn(air, h, 302.0, **kw)
+    result["air_grid"] = list(air_shape)
+    result["air_parallel_ms"] = median_ms(None, lambda: air_temperature_step(air, h, 302.0, **kw))
+    result["air_serial_ms"] = median_ms(None, lambda: air_temperature_step_serial(air, h, 302.0, **kw))
+    return result
 
 
 def blas_name() -> str:
@@ -723,37 +977,92 @@ def compile_probe() -> dict:
 
 
 # ---------------------------------------------------------------------- whole model
+#: the numba kernels HeatModel.run() calls; the model imports them by name into heatsim.heat.model,
+#: so they are wrapped there (any other numba kernel found in that module is wrapped too)
+MODEL_KERNELS = ("sunlit_fraction_cells", "surface_fluxes", "net_surface_flux", "conduct_column_types",
+                 "fluxes_at_new_state", "weighted_sums", "wall_solar_weights", "wall_fluxes", "facade_area_ratios",
+                 "water_availability", "draw_water", "air_temperature_step_serial", "aerodynamic_resistance",
+                 "saturation_vapour_pressure_pa", "sky_view_factor")
+#: NumPy / SciPy / Python helpers the time loop calls through the model module (none calls a wrapped name)
+MODEL_HELPERS = ("local_max_height_m", "mean_radiant_temperature_c", "utci_c", "_upsample", "air_temperature_max_dt_s")
+#: HeatModel methods that call no wrapped name
+MODEL_METHODS = ("_on_grid", "_fields")
+#: timed as a whole besides their parts: (class name in heatsim.heat.model, method, label)
+MODEL_GROUPS = (("HeatModel", "sky_view", "HeatModel.sky_view (cache read, or compute and store)"),
+                ("_Walls", "__init__", "walls set-up (_Walls.__init__)"),
+                ("_Walls", "step", "walls step (_Walls.step)"),
+                ("HeatModel", "_step_air", "air step (HeatModel._step_air)"))
+#: the caller of a wrapped name, when not run() itself, goes into the label
+CALLER_LABELS = {"step": "walls", "__init__": "walls set-up", "_step_air": "air", "_compute_sky_view": "sky view",
+                 "stomatal_stress_factor": "stomata", "sky_view": "sky view"}
+
+
 @contextmanager
-def time_model_parts(totals: dict, counts: dict):
-    """Wrap the kernels and the NumPy glue HeatModel.run calls with timers (restored on exit)."""
+def time_model_parts(totals: dict, counts: dict, groups: dict, seen: dict):
+    """Wrap the kernels and the helpers HeatModel.run calls with timers (restored on exit).
+
+    ``totals``/``counts``: leaves (they call nothing wrapped), labelled ``name [caller]`` when the
+    caller is not run() (conduct_column_types runs for the ground and for the walls);
+    ``groups``: inclusive times of MODEL_GROUPS; ``seen``: the walls' cell count."""
     import heatsim.heat.model as model_module
 
     patched = []
 
-    def wrap(owner, attr, label):
+    def wrap(owner, attr, label, inclusive=False):
         original = getattr(owner, attr)
 
         def timed_call(*a, **kw):
+            if inclusive:
+                key = label
+            else:
+                caller = sys._getframe(1).f_code.co_name
+                key = label if caller == "run" else f"{label} [{CALLER_LABELS.get(caller, caller)}]"
             t0 = time.perf_counter()
             try:
                 return original(*a, **kw)
             finally:
-                totals[label] = totals.get(label, 0.0) + time.perf_counter() - t0
-                counts[label] = counts.get(label, 0) + 1
+                elapsed = time.perf_counter() - t0
+                if inclusive:
+                    g = groups.setdefault(key, {"seconds": 0.0, "calls": 0})
+                    g["seconds"] += elapsed
+                    g["calls"] += 1
+                else:
+                    totals[key] = totals.get(key, 0.0) + elapsed
+                    counts[key] = counts.get(key, 0) + 1
 
+        if hasattr(original, "py_func"):  # HeatModel.sky_view hashes sky_view_factor.py_func's source
+            timed_call.py_func = original.py_func
         setattr(owner, attr, timed_call)
         patched.append((owner, attr, original))
 
-    # every numba kernel the model module calls (whatever it holds today), the comfort indices and the
-    # NumPy helpers of the time loop; none of these calls another of them through the module
-    kernels = [a for a, v in vars(model_module).items() if isinstance(v, numba.core.dispatcher.Dispatcher)]
-    helpers = [a for a in ("mean_radiant_temperature_c", "utci_c", "_upsample", "_block_mean")
-               if callable(getattr(model_module, a, None))]
-    for attr in kernels + helpers:
+    found = {a for a, v in vars(model_module).items() if isinstance(v, numba.core.dispatcher.Dispatcher)}
+    missing = [a for a in MODEL_KERNELS + MODEL_HELPERS if not callable(getattr(model_module, a, None))]
+    if missing:
+        print(f"note: heatsim.heat.model no longer holds {missing}; update MODEL_KERNELS / MODEL_HELPERS",
+              file=sys.stderr)
+    extra = sorted(found - set(MODEL_KERNELS))
+    if extra:
+        print(f"note: heatsim.heat.model holds numba kernels not in MODEL_KERNELS, wrapped too: {extra}",
+              file=sys.stderr)
+    for attr in [a for a in MODEL_KERNELS + MODEL_HELPERS if a not in missing] + extra:
         wrap(model_module, attr, attr)
-    for attr in ("_fields",):
+    for attr in MODEL_METHODS:
         if hasattr(model_module.HeatModel, attr):
             wrap(model_module.HeatModel, attr, f"HeatModel.{attr}")
+    for cls_name, attr, label in MODEL_GROUPS:
+        cls = getattr(model_module, cls_name, None)
+        if cls is not None and hasattr(cls, attr):
+            wrap(cls, attr, label, inclusive=True)
+    walls_cls = getattr(model_module, "_Walls", None)
+    if walls_cls is not None:  # the number of wall cells, from the walls' step
+        step = walls_cls.step
+
+        def counting_step(self, *a, **kw):
+            seen["wall_cells"] = int(self.index.size)
+            return step(self, *a, **kw)
+
+        walls_cls.step = counting_step
+        patched.append((walls_cls, "step", step))
     try:
         yield
     finally:
@@ -761,13 +1070,52 @@ def time_model_parts(totals: dict, counts: dict):
             setattr(owner, attr, original)
 
 
-def bench_model(resolution_m: float, log) -> dict:
+def _run_model(site, table, weather, params, label, log) -> tuple[dict, object]:
+    """One HeatModel.run() with the breakdown timers, repeated when disturbed."""
     from heatsim.heat.model import HeatModel
+
+    for attempt in range(1 + RETRIES):
+        model = HeatModel(site, table, weather, params)  # afresh: run() draws the model's water stores down
+        totals: dict = {}
+        counts: dict = {}
+        groups: dict = {}
+        seen: dict = {}
+        with section(label), time_model_parts(totals, counts, groups, seen):
+            t0 = time.perf_counter()
+            result = model.run()
+            run_s = time.perf_counter() - t0
+        if not disturbed(CONTENTION[-1] if CONTENTION else None) or attempt == RETRIES:
+            break
+        CONTENTION[-1]["section"] += " (disturbed: repeated)"
+        log(f"others used {CONTENTION[-1]['others_cores']:.2f} cores during {label}: running it again")
+    steps = len(result.ledger.reported)
+    parts = {k: {"seconds": v, "calls": counts[k], "share_of_run": v / run_s, "ms_per_call": 1e3 * v / counts[k]}
+             for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+    rest = run_s - sum(totals.values())
+    parts["rest (NumPy glue in run(): weather rows, takes, bincount, ledger lists, copies)"] = {
+        "seconds": rest, "calls": None, "share_of_run": rest / run_s, "ms_per_call": None}
+    for g in groups.values():
+        g["share_of_run"] = g["seconds"] / run_s
+    sim_days = weather.spinup_days + weather.days
+    return {"time_step_s": params.time_step_s, "steps": steps, "run_s": run_s,
+            "cell_steps_per_s": model.n * steps / run_s,
+            "grid_cell_steps_per_s": model.grid.ny * model.grid.nx * steps / run_s,
+            "run_s_per_simulated_day": run_s / sim_days, "energy_closure_rel": result.ledger.closure_rel,
+            "wall_cells": seen.get("wall_cells"), "run_breakdown": parts, "groups": groups,
+            "others_cores": CONTENTION[-1]["others_cores"] if CONTENTION else None}, model
+
+
+def bench_model(resolution_m: float, log, time_steps=None, days: int = 1, spinup_days: int = 0) -> dict:
+    from scipy import ndimage
+
+    from heatsim.heat.model import HeatModel
+    from heatsim.paths import cache_dir
     from heatsim.site.store import load_site
     from heatsim.weather import load_heat_weather
 
     table = default_table()
-    weather = load_heat_weather("hittegolf-2019", days=1, spinup_days=1)
+    time_steps = list(time_steps or [P.time_step_s])
+    weather = load_heat_weather("hittegolf-2019", days=days, spinup_days=spinup_days)
     with section("model warm-up run at 50 m"):
         t0 = time.perf_counter()
         coarse = load_site("harelbeke", 50.0)
@@ -781,60 +1129,70 @@ def bench_model(resolution_m: float, log) -> dict:
     t0 = time.perf_counter()
     model = HeatModel(site, table, weather, P)
     setup_s = time.perf_counter() - t0
-    cells = model.n
-    with section(f"model sky view alone at {resolution_m:g} m"):
-        t0 = time.perf_counter()
-        model.sky_view()
-        svf_s = time.perf_counter() - t0
-    log(f"site {resolution_m:g} m: {cells:,} cells; load {load_s:.1f} s, set-up {setup_s:.1f} s, "
-        f"sky view alone {svf_s:.1f} s")
+    grid_cells = model.grid.ny * model.grid.nx
+    shade_cells = int(ndimage.maximum_filter(model.active2d, size=3, mode="constant").sum())
+    log(f"site {resolution_m:g} m: {grid_cells:,} grid cells, {model.n:,} simulated ({model.n / grid_cells:.0%}), "
+        f"study area {int(model.domain.sum()):,}, shadow cells {shade_cells:,}; load {load_s:.1f} s, "
+        f"set-up {setup_s:.1f} s")
 
-    for attempt in range(1 + RETRIES):
-        if attempt > 0:
-            model = HeatModel(site, table, weather, P)  # afresh: run() draws the model's water stores down
-        totals: dict = {}
-        counts: dict = {}
-        with section(f"model run at {resolution_m:g} m"), time_model_parts(totals, counts):
-            t0 = time.perf_counter()
-            result = model.run()
-            run_s = time.perf_counter() - t0
-        if not disturbed(CONTENTION[-1] if CONTENTION else None) or attempt == RETRIES:
-            break
-        CONTENTION[-1]["section"] += " (disturbed: repeated)"
-        log(f"others used {CONTENTION[-1]['others_cores']:.2f} cores during the model run: running it again")
-    steps = len(result.ledger.reported)
-    sim_days = weather.spinup_days + weather.days
-    parts = {k: {"seconds": v, "calls": counts[k], "share_of_run": v / run_s} for k, v in
-             sorted(totals.items(), key=lambda kv: -kv[1])}
-    rest = run_s - sum(totals.values())
-    parts["rest (ledger sums, copies, array arithmetic, weather rows)"] = {"seconds": rest, "calls": None,
-                                                                          "share_of_run": rest / run_s}
+    # the sky view factor computed, never from the cache
+    with section(f"model sky view computed at {resolution_m:g} m"):
+        t0 = time.perf_counter()
+        svf = model._compute_sky_view()
+        svf_s = time.perf_counter() - t0
+    log(f"sky view computed (_compute_sky_view): {svf_s:.2f} s")
+    # the cache: primed with the array just computed when it lacks this surface (no second compute)
+    folder = cache_dir() / "sky-view"
+    before = set(folder.glob("*.npy")) if folder.is_dir() else set()
+    model._compute_sky_view = lambda: svf  # instance attribute: only for this priming call
+    t0 = time.perf_counter()
+    cached = model.sky_view()
+    prime_s = time.perf_counter() - t0
+    del model._compute_sky_view
+    stored = sorted(set(folder.glob("*.npy")) - before) if folder.is_dir() else []
+    t0 = time.perf_counter()
+    cached = model.sky_view()
+    read_s = time.perf_counter() - t0
+    svf_cache = {"dir": str(cache_dir()), "was_cached": not stored, "prime_s": prime_s, "read_s": read_s,
+                 "same_as_computed": bool(np.array_equal(cached, svf))}
+    log(f"sky view cache ({svf_cache['dir']}): {'hit' if svf_cache['was_cached'] else 'miss, stored'}; "
+        f"read {read_s:.3f} s; equal to the computed array: {svf_cache['same_as_computed']}")
+    del model, cached
+
+    runs = []
+    for dt in time_steps:
+        params = dataclasses.replace(P, time_step_s=float(dt))
+        label = f"model run at {resolution_m:g} m, {dt:g} s step (sky view from cache)"
+        r, model = _run_model(site, table, weather, params, label, log)
+        runs.append(r)
+        log(f"{label}: {r['run_s']:.1f} s, {r['steps']} steps, {r['run_s_per_simulated_day']:.1f} s per simulated day")
     return {
-        "site": "harelbeke", "resolution_m": resolution_m, "grid": list(model.grid.shape), "cells": cells,
-        "domain_cells": int(model.domain.sum()), "steps": steps, "time_step_s": P.time_step_s,
-        "simulated_days": sim_days, "reported_days": weather.days, "spinup_days": weather.spinup_days,
+        "site": "harelbeke", "resolution_m": resolution_m, "grid": list(model.grid.shape), "grid_cells": grid_cells,
+        "cells": model.n, "cells_share_of_grid": model.n / grid_cells, "domain_cells": int(model.domain.sum()),
+        "shade_cells": shade_cells, "simulated_days": weather.spinup_days + weather.days,
+        "reported_days": weather.days, "spinup_days": weather.spinup_days,
         "warmup_run_50m_s": warmup_s, "site_load_s": load_s, "setup_s": setup_s,
-        "sky_view_alone_s": svf_s, "sky_view_cells_per_s": cells / svf_s,
-        "run_s": run_s, "cell_steps_per_s": cells * steps / run_s, "run_s_per_simulated_day": run_s / sim_days,
-        "energy_closure_rel": result.ledger.closure_rel,
-        "run_breakdown": parts,
-        "note": "run() includes one sky view; the breakdown wrappers add ~1 us per call",
+        "sky_view_computed_s": svf_s, "sky_view_cells_per_s": grid_cells / svf_s, "sky_view_cache": svf_cache,
+        "runs": runs,
+        "note": "run() reads the sky view from the cache; the breakdown wrappers add ~1 us per call",
     }
 
 
-def bench_model_blas1(resolution_m: float) -> dict:
+def bench_model_blas1(resolution_m: float, time_steps, days: int, spinup_days: int) -> dict:
     """The same model benchmark in a subprocess whose OpenBLAS has one thread (so that its
     threads cannot fight numba's for the two cores)."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--model-child", "--model-resolution",
-                           str(resolution_m), "--wait-quiet", str(WAIT_QUIET_S), "--retries", str(RETRIES)],
+                           str(resolution_m), "--model-time-steps", *(str(t) for t in time_steps),
+                           "--model-days", str(days), "--model-spinup-days", str(spinup_days),
+                           "--wait-quiet", str(WAIT_QUIET_S), "--retries", str(RETRIES)],
                           env=env, capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 # ---------------------------------------------------------------------- output
 def format_header() -> str:
-    return (f"{'kernel':<21} {'cells':>10} {'first s':>8} {'warm ms':>9} {'Mcell/s':>9} {'B/cell':>6} "
+    return (f"{'kernel':<28} {'cells':>10} {'first s':>8} {'warm ms':>9} {'Mcell/s':>9} {'B/cell':>6} "
             f"{'MB/call':>7} {'GB/s':>6} {'%triad':>6} | {'twin cells':>10} {'twin Mcell/s':>12} {'ratio':>7} "
             f"{'same grid':>9}")
 
@@ -843,87 +1201,190 @@ def format_row(r: dict) -> str:
     tw = r["twin"]
     mark = "*" if tw["smaller_grid"] else " "
     first = f"{r['first_call_s']:8.3f}"
-    return (f"{r['kernel']:<21} {r['cells']:>10,} {first} {r['warm_best_s'] * 1e3:9.3f} {r['cells_per_s'] / 1e6:9.2f} "
+    return (f"{r['kernel']:<28} {r['cells']:>10,} {first} {r['warm_best_s'] * 1e3:9.3f} {r['cells_per_s'] / 1e6:9.2f} "
             f"{r['bytes_per_cell']:>6} {r['bytes_per_call'] / 1e6:7.1f} {r['gb_s']:6.2f} "
             f"{100 * r['fraction_of_triad']:5.1f}% | "
             f"{tw['cells']:>9,}{mark} {tw['cells_per_s'] / 1e6:12.4f} {r['speedup_per_cell']:7.1f} "
             f"{r['speedup_same_grid']:9.1f}")
 
 
-def print_report(report: dict) -> None:
+def md_table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _ratio(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:.1f}" if x >= 1 else f"{x:.2f}"
+
+
+def render(report: dict) -> str:
     m = report["machine"]
-    print("\n== machine")
-    for k, v in m.items():
-        print(f"  {k}: {v}")
-    t = report["triad"]
-    print(f"\n== triad a = b + s*c, numba prange, {t['elements'] / 2**20:.0f} Mi float64 ({t['array_mib']:.0f} MiB "
-          f"per array), best of {len(t['times_s'])}: {t['best_s'] * 1e3:.1f} ms -> {t['gb_s']:.1f} GB/s at 24 B/element "
-          f"(write-allocate not counted; {t['gb_s_with_write_allocate']:.1f} GB/s if it is)")
-    if len(report.get("triads", [])) > 1:
-        print("   measured again before each size (each size's %triad uses the triad just before it): "
-              + ", ".join(f"{x['gb_s']:.1f} GB/s before {x['before_size_m']:g} M" for x in report["triads"]))
-    if report.get("kernels"):
-        print(f"\n== kernels on synthetic 5 m towns (sun az {SUN_AZIMUTH_DEG:g} deg, el {SUN_ELEVATION_DEG:g} deg; "
-              f"{N_LAYERS} layers; sky view {P.sky_view_directions} directions, {P.horizon_distance_m:g} m)")
-        print("   first s: the warm-up call (first in this process at the first size: numba cache load or compile)")
-        print("   warm ms: best of 3 after it; B/cell: bytes a call must move per cell, write-allocate not counted;")
-        print("   %triad above 100 means the call's arrays (MB/call) stayed in the caches "
-              f"({', '.join(f'{k} {v}' for k, v in report['machine'].get('caches_per_core_or_shared', {}).items())})")
-        print("   ratio: kernel Mcell/s / twin Mcell/s; * = twin ran on a smaller synthetic town of that many cells;")
-        print("   same grid: the ratio with the kernel timed on the twin's grid too")
-        print(format_header())
-        for r in report["kernels"]:
-            print(format_row(r))
-        print("\n== cold vs warm")
-        for name, r in report["first_calls"].items():
+    out = [f"# Heat benchmarks, {report['date']}", ""]
+    out.append(f"Machine: {m['cpu_model']}, {m['cpus_usable']} usable CPUs, {m['memory_gb']} GB, "
+               f"caches {', '.join(f'{k} {v}' for k, v in m['caches_per_core_or_shared'].items())}; "
+               f"Python {m['python']}, NumPy {m['numpy']} ({m['numpy_blas']}), numba {m['numba']} "
+               f"({m['numba_threads']} threads, {m.get('numba_threading_layer', '?')}); {m['platform']}. "
+               f"Load average at start {', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}. "
+               f"Environment: {', '.join(f'{k}={v}' for k, v in m['env'].items()) or 'no thread settings'}.")
+    out.append("")
+    out.append("All numbers from one run of `benchmarks/bench_heat.py`: compare them only with each other "
+               "(ratios), not with another run or machine.")
+    t = report.get("triad")
+    if t:
+        out += ["", "## Memory bandwidth (triad)", ""]
+        out.append(f"`a = b + s*c`, numba prange, {t['elements'] / 2**20:.0f} Mi float64 ({t['array_mib']:.0f} MiB per "
+                   f"array), best of {len(t['times_s'])}: {t['best_s'] * 1e3:.1f} ms -> **{t['gb_s']:.1f} GB/s** at "
+                   f"24 B/element (write-allocate not counted; {t['gb_s_with_write_allocate']:.1f} GB/s if it is).")
+        if len(report.get("triads", [])) > 1:
+            out.append("Measured again before each size (each size's %triad uses the triad just before it): "
+                       + ", ".join(f"{x['gb_s']:.1f} GB/s before {x['before_size_m']:g} M" for x in report["triads"])
+                       + ".")
+    kern = report.get("kernels")
+    if kern:
+        caches = ", ".join(f"{k} {v}" for k, v in m.get("caches_per_core_or_shared", {}).items())
+        out += ["", "## Kernels vs their NumPy twins and the triad", ""]
+        out.append(f"Seeded synthetic 5 m towns (sun azimuth {SUN_AZIMUTH_DEG:g} deg, elevation {SUN_ELEVATION_DEG:g} "
+                   f"deg; {N_LAYERS} layers; sky view {P.sky_view_directions} directions, {P.horizon_distance_m:g} m). "
+                   "**bold** = a kernel HeatModel.run() calls today; the others are its former kernels, still in the "
+                   "package. first s: the warm-up call (at the first size the first in this process: numba cache load "
+                   "or compile). warm ms: best of 3 after it. B/cell: bytes a call must move per cell "
+                   "(`KERNEL_BYTES_PER_CELL`; write-allocate not counted); %triad above 100 means the call's arrays "
+                   f"stayed in the caches ({caches}). kernel/twin: per cell; * = the twin ran on a smaller town of "
+                   "that many cells, and 'same grid' is the ratio with the kernel timed on that town too. "
+                   "`sunlit_fraction_cells`: every cell of the town, each ray stopping at its local height bound "
+                   "(`local_max_height_m`, 300 m window); `sunlit_fraction`: the grid's maximum height. "
+                   "`conduct_column_types`: a table of the 13 land-cover column types x 10 layers, a random type per "
+                   "cell, in place. `wall_fluxes`: the town's wall cells only (cells column).")
+        out.append("")
+        rows = []
+        for r in kern:
+            tw = r["twin"]
+            name = f"**{r['kernel']}**" if r.get("model_uses") else r["kernel"]
+            rows.append([f"{r['size_m']:g} M", name, f"{r['cells']:,}", f"{r['first_call_s']:.3f}",
+                         f"{r['warm_best_s'] * 1e3:.3f}", f"{r['cells_per_s'] / 1e6:.1f}", r["bytes_per_cell"],
+                         f"{r['bytes_per_call'] / 1e6:.1f}", f"{r['gb_s']:.2f}", f"{100 * r['fraction_of_triad']:.0f} %",
+                         f"{tw['cells']:,}{'*' if tw['smaller_grid'] else ''}", f"{tw['cells_per_s'] / 1e6:.3f}",
+                         _ratio(r["speedup_per_cell"]),
+                         _ratio(r["speedup_same_grid"]) if tw["smaller_grid"] else "",
+                         f"{r.get('others_cores_during_size', 0.0):.2f}"])
+        out.append(md_table(["size", "kernel", "cells", "first s", "warm ms", "Mcell/s", "B/cell", "MB/call", "GB/s",
+                             "%triad", "twin cells", "twin Mcell/s", "kernel/twin", "same grid", "others (cores)"],
+                            rows))
+        out.append("")
+        by = {(r["kernel"], r["size_m"]): r for r in kern}
+        notes = []
+        for size in report["sizes_m_cells"]:
+            a, b = by.get(("sunlit_fraction_cells", size)), by.get(("sunlit_fraction", size))
+            if a and b:
+                notes.append(f"- {size:g} M: `sunlit_fraction_cells` (local bounds) / `sunlit_fraction` (grid maximum) "
+                             f"per cell: {a['cells_per_s'] / b['cells_per_s']:.2f}; `local_max_height_m` (once per run) "
+                             f"{a.get('local_max_height_s', float('nan')):.2f} s")
+            ct = by.get(("conduct_column_types", size))
+            old = [by.get((k, size)) for k in ("conduct_columns", "column_energy_j_m2", "bottom_flux_w_m2")]
+            if ct and all(old):
+                old_s = sum(o["warm_best_s"] for o in old)
+                notes.append(f"- {size:g} M: `conduct_column_types` (in place, energy and bottom flux fused) "
+                             f"{ct['warm_best_s'] * 1e3:.1f} ms vs `conduct_columns` + `column_energy_j_m2` + "
+                             f"`bottom_flux_w_m2` {old_s * 1e3:.1f} ms: {old_s / ct['warm_best_s']:.2f}x")
+            pa, se = by.get(("air_temperature_step", size)), by.get(("air_temperature_step_serial", size))
+            if pa and se:
+                notes.append(f"- {size:g} M: `air_temperature_step_serial` / `air_temperature_step` (parallel) per cell: "
+                             f"{se['cells_per_s'] / pa['cells_per_s']:.2f}")
+            wf = by.get(("wall_fluxes", size))
+            if wf:
+                notes.append(f"- {size:g} M: wall cells {wf['cells']:,} ({wf['cells'] / wf['grid_cells']:.0%} of the town)")
+        out += notes
+    fc = report.get("first_calls")
+    if fc:
+        out += ["", "## Cold vs warm", ""]
+        probe = report.get("compile_probe") or {}
+        rows = []
+        for name, r in fc.items():
             c = r["numba_cache"]
-            print(f"  {name:<21} first call in process {r['first_call_s']:8.3f} s vs warm {r['warm_best_s']:.4f} s "
-                  f"on {r['cells']:,} cells; numba cache hits {c['cache_hits']}, misses {c['cache_misses']} "
-                  f"({c['cache_path']})")
-    if report.get("compile_probe"):
-        print("  with an empty NUMBA_CACHE_DIR (subprocess, 64 x 64 town): first call = compile")
-        for name, c in report["compile_probe"].items():
-            print(f"  {name:<21} first {c['first_s']:7.2f} s, second {c['second_s'] * 1e3:8.3f} ms "
-                  f"(cache misses {c['cache_misses']}, hits {c['cache_hits']})")
+            p = probe.get(name)
+            rows.append([name, f"{r['first_call_s']:.3f}", f"{r['warm_best_s'] * 1e3:.3f}", f"{r['cells']:,}",
+                         f"{c['cache_hits']} / {c['cache_misses']}",
+                         f"{p['first_s']:.2f}" if p else "", f"{p['second_s'] * 1e3:.3f}" if p else ""])
+        out.append("First call in this process (numba cache hits / misses) at the first size; compile: first call "
+                   "in a subprocess with an empty `NUMBA_CACHE_DIR` on a 64 x 64 town.")
+        out.append("")
+        out.append(md_table(["kernel", "first call s", "warm ms", "cells", "cache hits / misses", "compile s",
+                             "2nd call ms (64 x 64)"], rows))
     tp = report.get("thread_pools")
     if tp:
-        print(f"\n== thread pools: {tp['kernel']} on {tp['cells']:,} cells, median of {tp['repeats']}")
-        print(f"  kernel alone {tp['kernel_alone_ms']:.3f} ms, right after a BLAS dot (x @ w) "
-              f"{tp['kernel_after_blas_ms']:.3f} ms; the dot alone {tp['blas_alone_ms']:.3f} ms, right after the "
-              f"kernel {tp['blas_after_kernel_ms']:.3f} ms")
-        print("  (OpenBLAS and numba's OpenMP threads both spin after a call; OPENBLAS_NUM_THREADS=1 or "
-              "OMP_WAIT_POLICY=passive avoids the fight)")
+        out += ["", "## Thread pools", ""]
+        out.append(f"- `{tp['kernel']}` on {tp['cells']:,} cells, median of {tp['repeats']}: alone "
+                   f"{tp['kernel_alone_ms']:.3f} ms, right after a BLAS dot (`x @ w`) {tp['kernel_after_blas_ms']:.3f} ms; "
+                   f"the dot alone {tp['blas_alone_ms']:.3f} ms, right after the kernel {tp['blas_after_kernel_ms']:.3f} ms")
+        if "air_serial_ms" in tp:
+            out.append(f"- the air step on the 5 m site's air grid ({tp['air_grid'][0]} x {tp['air_grid'][1]}): "
+                       f"`air_temperature_step` (parallel) {tp['air_parallel_ms']:.3f} ms, "
+                       f"`air_temperature_step_serial` {tp['air_serial_ms']:.3f} ms")
     md = report.get("model")
     if md:
-        print(f"\n== HeatModel on {md['site']} at {md['resolution_m']:g} m: {md['cells']:,} cells "
-              f"({md['grid'][0]} x {md['grid'][1]}), {md['steps']} steps of {md['time_step_s']:g} s, "
-              f"{md['simulated_days']} simulated days ({md['spinup_days']} spin-up)")
-        print(f"  warm-up run at 50 m (first in process) {md['warmup_run_50m_s']:.1f} s; site load "
-              f"{md['site_load_s']:.1f} s; set-up {md['setup_s']:.1f} s")
-        print(f"  run(): {md['run_s']:.1f} s, {md['cell_steps_per_s'] / 1e6:.2f} M cell-steps/s, "
-              f"{md['run_s_per_simulated_day']:.1f} s per simulated day; energy closure {md['energy_closure_rel']:.1e}")
-        print(f"  sky view factor of the whole site alone: {md['sky_view_alone_s']:.2f} s "
-              f"({md['sky_view_cells_per_s'] / 1e6:.2f} Mcell/s)")
-        print("  where run() spends its time:")
-        for k, v in md["run_breakdown"].items():
-            calls = f"{v['calls']:>5} calls" if v["calls"] is not None else " " * 11
-            print(f"    {k:<58} {v['seconds']:8.2f} s {100 * v['share_of_run']:5.1f}%  {calls}")
+        out += ["", f"## HeatModel on {md['site']} at {md['resolution_m']:g} m", ""]
+        c = md["sky_view_cache"]
+        out.append(f"Grid {md['grid'][0]} x {md['grid'][1]} = {md['grid_cells']:,} cells; simulated (`model.n`, the "
+                   f"study area and its margin) **{md['cells']:,}** ({100 * md['cells_share_of_grid']:.0f} % of the grid); "
+                   f"study area {md['domain_cells']:,}; shadow rays per step for {md['shade_cells']:,} cells. "
+                   f"Weather hittegolf-2019, {md['spinup_days']} spin-up + {md['reported_days']} reported day(s) = "
+                   f"{24 * md['simulated_days']} simulated hours. After a 50 m warm-up run ({md['warmup_run_50m_s']:.1f} s, "
+                   f"numba caches); site load {md['site_load_s']:.1f} s, set-up {md['setup_s']:.1f} s.")
+        out.append("")
+        out.append(f"- sky view factor of the whole grid computed (`HeatModel._compute_sky_view`): "
+                   f"**{md['sky_view_computed_s']:.2f} s** ({md['sky_view_cells_per_s'] / 1e6:.2f} M grid cells/s)")
+        out.append(f"- sky view cache (`{c['dir']}`): {'held this surface already' if c['was_cached'] else 'lacked this surface: primed with the array just computed'}; "
+                   f"`HeatModel.sky_view()` from the cache {c['read_s']:.3f} s; equal to the computed array: "
+                   f"{c['same_as_computed']}")
+        out.append("")
+        rows = [[f"{r['time_step_s']:g} s", r["steps"], f"**{r['run_s']:.1f}**", f"{r['run_s_per_simulated_day']:.1f}",
+                 f"{r['cell_steps_per_s'] / 1e6:.2f}", f"{r['grid_cell_steps_per_s'] / 1e6:.2f}",
+                 f"{r['wall_cells']:,}" if r.get("wall_cells") is not None else "",
+                 f"{r['energy_closure_rel']:.1e}", f"{r['others_cores']:.2f}" if r.get("others_cores") is not None else ""]
+                for r in md["runs"]]
+        out.append(md_table(["time step", "steps", "run() s", "s per simulated day", "M cell-steps/s (simulated cells)",
+                             "M grid-cell-steps/s", "wall cells", "energy closure", "others (cores)"], rows))
+        for r in md["runs"]:
+            out += ["", (f"Where `run()` spends its time at {md['resolution_m']:g} m, {r['time_step_s']:g} s step "
+                         f"({r['run_s']:.1f} s; timers around each call, ~1 us each; `[walls]`, `[air]`, ... = called "
+                         "from the walls' step, the air step, ...):"), ""]
+            rows = [[k, f"{v['seconds']:.2f}", f"{100 * v['share_of_run']:.1f} %", v["calls"] if v["calls"] is not None else "",
+                     f"{v['ms_per_call']:.3f}" if v["ms_per_call"] is not None else ""]
+                    for k, v in r["run_breakdown"].items()]
+            out.append(md_table(["part", "s", "share", "calls", "ms/call"], rows))
+            if r.get("groups"):
+                out += ["", "Inclusive (the parts above that they call are in them):", ""]
+                out.append(md_table(["group", "s", "share", "calls"],
+                                    [[k, f"{g['seconds']:.2f}", f"{100 * g['share_of_run']:.1f} %", g["calls"]]
+                                     for k, g in r["groups"].items()]))
     mb = report.get("model_openblas_1_thread")
     if md and mb:
-        print(f"\n== the same model run in a subprocess with OPENBLAS_NUM_THREADS=1: run() {mb['run_s']:.1f} s "
-              f"({md['run_s'] / mb['run_s']:.2f}x faster than above), {mb['cell_steps_per_s'] / 1e6:.2f} M cell-steps/s")
-        for k, v in list(mb["run_breakdown"].items())[:6]:
-            before = md["run_breakdown"].get(k, {}).get("seconds", float("nan"))
-            print(f"    {k:<58} {v['seconds']:8.2f} s (above: {before:.2f} s)")
+        out += ["", "## The same model runs in a subprocess with OPENBLAS_NUM_THREADS=1", ""]
+        for a, b in zip(md["runs"], mb["runs"]):
+            out.append(f"- {b['time_step_s']:g} s step: run() {b['run_s']:.1f} s (above {a['run_s']:.1f} s)")
     if report.get("contention"):
-        print("\n== CPU use per section, in cores (ours = this process and its children; others = every other"
-              " process;\n   with 2 cores, others > ~0.2 means the numbers of that section are disturbed;"
-              " 10 ms ticks: sections under 1 s are not judged)")
-        for c in report["contention"]:
-            flag = "  <-- disturbed" if disturbed(c) else ""
-            print(f"  {c['section']:<68} {c['wall_s']:8.1f} s  ours {c['ours_cores']:4.2f}  others "
-                  f"{c['others_cores']:4.2f}  steal {c['steal_cores']:4.2f}  (waited {c['waited_for_quiet_s']:.0f} s "
-                  f"for quiet){flag}")
+        out += ["", "## CPU use per section", "",
+                ("In cores: ours = this process and its children, others = every other process, steal = the "
+                 "hypervisor. With 2 cores, others > 0.2 means the section's numbers are disturbed (the second numba "
+                 "thread waits); 10 ms ticks, sections under 1 s are not judged."), ""]
+        rows = [[c["section"], f"{c['wall_s']:.1f}", f"{c['ours_cores']:.2f}", f"{c['others_cores']:.2f}",
+                 f"{c['steal_cores']:.2f}", f"{c['waited_for_quiet_s']:.0f}", "disturbed" if disturbed(c) else ""]
+                for c in report["contention"]]
+        out.append(md_table(["section", "wall s", "ours", "others", "steal", "waited s", ""], rows))
+    out += ["", f"Total {report['total_s']:.0f} s. Command: `{report['command']}`", ""]
+    return "\n".join(out)
+
+
+def results_path(date: str) -> Path:
+    folder = Path(__file__).resolve().parent / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"heat-{date}.md"
+    k = 2
+    while path.exists():
+        path = folder / f"heat-{date}-{k}.md"
+        k += 1
+    return path
 
 
 def main(argv=None) -> None:
@@ -931,15 +1392,22 @@ def main(argv=None) -> None:
     ap.add_argument("--sizes", type=float, nargs="+", default=[0.25, 1.0, 4.0],
                     help="grid sizes in million cells (default 0.25 1 4; 16 needs ~9 GB)")
     ap.add_argument("--model-resolution", type=float, default=10.0,
-                    help="resolution of the Harelbeke model run [m] (default 10; 5 takes minutes)")
+                    help="resolution of the Harelbeke model run [m] (default 10; 5 is the full site)")
+    ap.add_argument("--model-time-steps", type=float, nargs="+", default=[P.time_step_s], metavar="S",
+                    help=f"one model run per time step [s] (default {P.time_step_s:g}; e.g. 600 900)")
+    ap.add_argument("--model-days", type=int, default=1, help="reported days of the model run (default 1)")
+    ap.add_argument("--model-spinup-days", type=int, default=0,
+                    help="spin-up days before them (default 0: a 24-h run)")
     ap.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
+    ap.add_argument("--out", metavar="PATH", help="markdown file (default benchmarks/results/heat-<date>.md)")
+    ap.add_argument("--no-kernels", action="store_true", help="skip the triad, the kernels and the probes")
     ap.add_argument("--no-model", action="store_true", help="skip the whole-model run")
     ap.add_argument("--no-compile-probe", action="store_true", help="skip the empty-cache compile subprocess")
     ap.add_argument("--wait-quiet", type=float, default=60.0, metavar="S",
                     help="before each section wait up to S seconds for other processes to leave the CPUs "
                          "(default 60; 0: don't)")
     ap.add_argument("--retries", type=int, default=1,
-                    help="measure a grid size again when other processes disturbed it (default 1)")
+                    help="measure a grid size or model run again when other processes disturbed it (default 1)")
     ap.add_argument("--threads", type=int, help="numba threads (default: numba's, the core count)")
     ap.add_argument("--compare-blas1", action="store_true",
                     help="run the model once more in a subprocess with OPENBLAS_NUM_THREADS=1")
@@ -949,55 +1417,71 @@ def main(argv=None) -> None:
     global WAIT_QUIET_S, RETRIES
     WAIT_QUIET_S = args.wait_quiet
     RETRIES = args.retries
+    if args.threads:
+        numba.set_num_threads(args.threads)
     if args.compile_probe_child:
         compile_probe_child()
         return
+    model_kw = {"time_steps": args.model_time_steps, "days": args.model_days, "spinup_days": args.model_spinup_days}
     if args.model_child:
-        print(json.dumps({**bench_model(args.model_resolution, lambda msg: None), "contention": CONTENTION}))
+        print(json.dumps({**bench_model(args.model_resolution, lambda msg: None, **model_kw),
+                          "contention": CONTENTION}, default=float))
         return
 
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
     t_start = time.perf_counter()
-    report = {"machine": machine_info(), "seed": SEED, "cell_size_m": CELL_M, "sizes_m_cells": args.sizes,
-              "kernel_bytes_per_cell": KERNEL_BYTES_PER_CELL, "twin_limit_cells": TWIN_LIMIT_CELLS}
-    if args.threads:
-        numba.set_num_threads(args.threads)
+    report = {"date": _dt.date.today().isoformat(), "machine": machine_info(), "seed": SEED, "cell_size_m": CELL_M,
+              "sizes_m_cells": args.sizes, "kernel_bytes_per_cell": KERNEL_BYTES_PER_CELL,
+              "twin_limit_cells": TWIN_LIMIT_CELLS,
+              "command": " ".join([Path(sys.executable).name, "benchmarks/bench_heat.py", *(argv or sys.argv[1:])])}
     report["machine"]["numba_threads"] = numba.get_num_threads()
     report["machine"]["loadavg_at_start"] = os.getloadavg()
-    log("triad ...")
-    with section("triad"):
-        report["triad"] = triad_bandwidth()
-    TRIADS.append({"before_size_m": args.sizes[0], **report["triad"]})
-    log(f"triad {report['triad']['gb_s']:.1f} GB/s")
-    log(format_header())
-    report["kernels"] = bench_kernels(args.sizes, report["triad"]["gb_s"], log)
-    report["triads"] = TRIADS
-    report["first_calls"] = FIRST_CALLS
-    report["machine"]["numba_threading_layer"] = numba.threading_layer()
-    with section("thread-pool probe"):
-        report["thread_pools"] = thread_pool_probe()
-    if not args.no_compile_probe:
-        log("compile probe (empty numba cache, subprocess) ...")
-        with section("compile probe (subprocess)"):
-            report["compile_probe"] = compile_probe()
+    if not args.no_kernels:
+        log("triad ...")
+        with section("triad"):
+            report["triad"] = triad_bandwidth()
+        TRIADS.append({"before_size_m": args.sizes[0], **report["triad"]})
+        log(f"triad {report['triad']['gb_s']:.1f} GB/s")
+        log(format_header())
+        report["kernels"] = bench_kernels(args.sizes, report["triad"]["gb_s"], log)
+        report["triads"] = TRIADS
+        report["first_calls"] = FIRST_CALLS
+        with section("thread-pool probe"):
+            report["thread_pools"] = thread_pool_probe()
+        if not args.no_compile_probe:
+            log("compile probe (empty numba cache, subprocess) ...")
+            with section("compile probe (subprocess)"):
+                report["compile_probe"] = compile_probe()
     if not args.no_model:
-        report["model"] = bench_model(args.model_resolution, log)
+        report["model"] = bench_model(args.model_resolution, log, **model_kw)
         if args.compare_blas1:
             log("model again, in a subprocess with OPENBLAS_NUM_THREADS=1 ...")
-            blas1 = bench_model_blas1(args.model_resolution)
+            blas1 = bench_model_blas1(args.model_resolution, **model_kw)
             CONTENTION.extend({**c, "section": f"[OPENBLAS_NUM_THREADS=1 subprocess] {c['section']}"}
                               for c in blas1.pop("contention"))
             report["model_openblas_1_thread"] = blas1
+    report["machine"]["numba_threading_layer"] = _threading_layer()
     report["total_s"] = time.perf_counter() - t_start
     report["contention"] = CONTENTION
-    print_report(report)
-    print(f"\ntotal {report['total_s']:.0f} s")
+    text = render(report)
+    print(text)
+    path = Path(args.out) if args.out else results_path(report["date"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    log(f"wrote {path}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(report, f, indent=1, default=float)
-        print(f"wrote {args.json}")
+        log(f"wrote {args.json}")
+
+
+def _threading_layer() -> str:
+    try:
+        return numba.threading_layer()
+    except ValueError:  # no parallel kernel ran yet
+        return "?"
 
 
 if __name__ == "__main__":

@@ -143,6 +143,38 @@ def run_command(
     out.print(f"run written: {folder}")
 
 
+@app.command("compare")
+def compare_command(
+    base: Optional[Path] = typer.Argument(None, help="The base scenario (YAML)."),
+    scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenarios to compare with the base."),
+    all_: bool = typer.Option(False, "--all", help="Compare every bundled scenario with the bundled baseline."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="New comparison folder (default: results/compare-...)."),
+    resolution: Optional[float] = RESOLUTION,
+):
+    """Run (or reuse) a base and scenarios; write indicator tables and difference maps."""
+    from rich.progress import Progress
+
+    from heatsim.compare import compare
+    from heatsim.paths import scenarios_dir
+
+    if all_:
+        folder = scenarios_dir()
+        base = base or folder / "baseline.yaml"
+        scenarios = [p for p in sorted(folder.glob("*.yaml")) if p.resolve() != Path(base).resolve()]
+    if base is None or not scenarios:
+        raise InputError("compare", "arguments", "give a base scenario and at least one scenario, or --all")
+    with Progress(console=err, transient=True) as bar:
+        tasks = {}
+
+        def progress(model: str, done: float, total: float) -> None:
+            if model not in tasks:
+                tasks[model] = bar.add_task(f"{model} model", total=total)
+            bar.update(tasks[model], completed=done, total=total)
+
+        folder = compare(base, scenarios, out=out_dir, resolution_m=resolution, progress=progress, say=out.print)
+    out.print(f"comparison written: {folder}")
+
+
 @scenario_app.command("check")
 def scenario_check(
     files: Optional[list[Path]] = typer.Argument(None, help="Scenario YAML files."),

@@ -18,6 +18,7 @@ Layout::
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import platform
@@ -42,6 +43,32 @@ def new_run_folder(parent: Path, name: str) -> Path:
     return folder
 
 
+def input_files(scenario) -> list[Path]:
+    """Every file a run of ``scenario`` reads: the site's inputs (not its build cache), the
+    interventions' geometries, inflow hydrographs and rain or weather files."""
+    from heatsim.site.store import resolve_site
+
+    site_folder = resolve_site(scenario.site)
+    files = sorted(p for p in site_folder.rglob("*") if p.is_file() and "build" not in p.relative_to(site_folder).parts)
+    files += [g.geometry_file for g in scenario.interventions if g.geometry_file is not None]
+    files += [b.hydrograph for b in scenario.water.inflows]
+    for cfg in (scenario.weather.storm, scenario.weather.heat):
+        if cfg is not None and cfg.file:
+            files.append(Path(cfg.file))
+    return files
+
+
+def run_key(scenario, resolution_m: float | None, hashes: dict[str, str] | None = None) -> str:
+    """A fingerprint of everything that determines a run's results: heatsim's version, the
+    resolution, the scenario files' text and the content of every input file. Two runs with
+    the same key are interchangeable (``heatsim compare`` reuses finished runs by it)."""
+    hashes = hashes if hashes is not None else {str(p): sha256(p) for p in input_files(scenario)}
+    content = {"heatsim": __version__, "resolution_m": resolution_m,
+               "scenario": sorted(p.read_text(encoding="utf-8") for p in scenario.chain),
+               "inputs": sorted(hashes.values())}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
 def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: float | None = None,
                  progress=None, say=print) -> Path:
     """Run the models a scenario asks for and write a new run folder; returns its path.
@@ -54,13 +81,14 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
     from heatsim.heat.parameters import HeatParameters
     from heatsim.heat.summary import heat_summary, write_heat_outputs
     from heatsim.rain import load_storm
-    from heatsim.site.store import load_site, resolve_site
+    from heatsim.site.store import load_site
     from heatsim.water.model import WaterModel
     from heatsim.water.summary import water_summary, write_water_outputs
     from heatsim.weather import load_heat_weather
 
     started = time.time()
     scenario = load_scenario(scenario_path)
+    hashes = {str(p): sha256(p) for p in input_files(scenario)}  # before the run: the inputs it reads
     storm_cfg, heat_cfg = scenario.weather.storm, scenario.weather.heat
     if storm_cfg is None and heat_cfg is None:
         raise InputError(scenario.path, "weather", "asks for neither a storm nor hot days; give weather.storm "
@@ -112,18 +140,11 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
             write_heat_outputs(tmp / "heat", site, heat_result)
             summary["heat"] = heat_summary(site, scenario.table, heat_result)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-        site_folder = resolve_site(scenario.site)
-        inputs = sorted(p for p in site_folder.rglob("*") if p.is_file() and "build" not in p.relative_to(site_folder).parts)
-        extra = [g.geometry_file for g in scenario.interventions if g.geometry_file is not None]
-        extra += [b.hydrograph for b in scenario.water.inflows]
-        if storm_cfg is not None and storm_cfg.file:
-            extra.append(Path(storm_cfg.file))
-        if heat_cfg is not None and heat_cfg.file:
-            extra.append(Path(heat_cfg.file))
         manifest = {
+            "run_key": run_key(scenario, float(site.attrs["resolution_m"]), hashes),
             "heatsim": __version__, "python": platform.python_version(), "machine": platform.machine(),
             "scenario": {str(p): p.read_text(encoding="utf-8") for p in scenario.chain},
-            "inputs_sha256": {str(p): sha256(p) for p in inputs + extra},
+            "inputs_sha256": hashes,
             "weather": {
                 "storm": None if storm is None else {"preset": storm_cfg.preset, "file": storm_cfg.file,
                                                      "depth_mm": storm.depth_mm, "duration_s": storm.duration_s},

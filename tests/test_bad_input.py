@@ -157,6 +157,16 @@ def layer_with_other_crs(tmp_path, write, tiny_site_folder):
     return ["site", "show", str(site), "--out", str(tmp_path / "m.png")]
 
 
+def site_without_building_heights(tmp_path, write, tiny_site_folder):
+    """No surface model: the building heights that make the DSM (with the DTM and the trees)
+    are missing; a heat run needs them for shadows and the sky view."""
+    site = tmp_path / "site"
+    shutil.copytree(tiny_site_folder, site)
+    (site / "rasters/building_height.tif").unlink()
+    scenario = write("s", f"name: s\ntitle: t\nsite: {site}\nweather: {{heat: {{preset: warme-zomerdag}}}}\n")
+    return ["run", str(scenario), "--out", str(tmp_path / "run")]
+
+
 def layer_with_nan(tmp_path, write, tiny_site_folder):
     site = tmp_path / "site"
     shutil.copytree(tiny_site_folder, site)
@@ -273,6 +283,8 @@ CASES = {
     "malformed bbox": (lambda tmp_path, write: ["site", "show", "--bbox", "75000,172000,74000"],
                        ("--bbox", "bbox: expected four numbers")),
     "unknown layer": (lambda tmp_path, write: ["site", "show", "--layer", "colour"], ("--layer", "unknown layer 'colour'")),
+    "site without a surface model (DSM)": (site_without_building_heights,
+                                           ("building_height.tif", "building_height: missing layer file")),
     "raster layer in another CRS": (layer_with_other_crs, ("canopy.tif", "differs from the site's other layers")),
     "raster layer with NaNs": (layer_with_nan, ("elevation.tif", "elevation: 1 cells inside the study area are NaN")),
     "imported DTM with NaNs": (import_dtm_with_nan, ("dtm.tif", "NaN")),
