@@ -824,7 +824,7 @@ def _bench_size(size, triad_gb_s, twin_cache, log) -> list[dict]:
         row["fraction_of_triad"] = row["gb_s"] / triad_gb_s
         row["triad_gb_s"] = triad_gb_s
         if name not in FIRST_CALLS:  # first call in this process: cache load or compile
-            FIRST_CALLS[name] = {"cells": work.n, "first_call_s": first, "warm_best_s": best,
+            FIRST_CALLS[name] = {"cells": cells, "first_call_s": first, "warm_best_s": best,
                                  "numba_cache": cache_stats(kernel)}
         # the twin
         limit = TWIN_LIMIT_CELLS[name]
@@ -940,6 +940,22 @@ def thread_pool_probe(n_cells: int = 26_000, repeats: int = 21) -> dict:
     result["air_grid"] = list(air_shape)
     result["air_parallel_ms"] = median_ms(None, lambda: air_temperature_step(air, h, 302.0, **kw))
     result["air_serial_ms"] = median_ms(None, lambda: air_temperature_step_serial(air, h, 302.0, **kw))
+    # which code each dispatcher runs: the cores it keeps busy on a large grid (CPU time of all
+    # threads / wall time). air_temperature_step_serial is air_temperature_step.py_func compiled
+    # without parallel=True; numba's cache keys an entry by the function's qualified name, line,
+    # bytecode and signature, not by its flags, so the two may load one and the same cached code.
+    big = (2000, 2000)
+    air_b, h_b, out_b = 303.0 + rng.normal(0.0, 0.5, big), rng.uniform(-20.0, 250.0, big), np.empty(big)
+    for label, fn in (("air_parallel", air_temperature_step), ("air_serial", air_temperature_step_serial)):
+        fn(air_b, h_b, 302.0, **{**kw, "out": out_b})
+        r0, t0 = os.times(), time.perf_counter()
+        for _ in range(10):
+            fn(air_b, h_b, 302.0, **{**kw, "out": out_b})
+        wall, r1 = time.perf_counter() - t0, os.times()
+        result[f"{label}_cores_used"] = (r1.user - r0.user + r1.system - r0.system) / wall
+        result[f"{label}_cache"] = cache_stats(fn)
+        result[f"{label}_cache"].pop("cache_path", None)
+    result["air_cores_grid"] = list(big)
     return result
 
 
@@ -1321,6 +1337,21 @@ def render(report: dict) -> str:
             out.append(f"- the air step on the 5 m site's air grid ({tp['air_grid'][0]} x {tp['air_grid'][1]}): "
                        f"`air_temperature_step` (parallel) {tp['air_parallel_ms']:.3f} ms, "
                        f"`air_temperature_step_serial` {tp['air_serial_ms']:.3f} ms")
+        if "air_serial_cores_used" in tp:
+            cp, cs = tp["air_parallel_cores_used"], tp["air_serial_cores_used"]
+            threads = report["machine"].get("numba_threads", 2)
+            busy = 1.0 + 0.4 * (threads - 1)  # above this, a kernel's code is the parallel one
+            same = threads > 1 and (cp > busy) == (cs > busy)
+            out.append(f"- cores kept busy on a {tp['air_cores_grid'][0]} x {tp['air_cores_grid'][1]} grid (CPU time / "
+                       f"wall time, 10 calls): `air_temperature_step` {cp:.2f}, `air_temperature_step_serial` {cs:.2f}"
+                       f" (numba cache hits/misses {tp['air_parallel_cache']['cache_hits']}/"
+                       f"{tp['air_parallel_cache']['cache_misses']} and {tp['air_serial_cache']['cache_hits']}/"
+                       f"{tp['air_serial_cache']['cache_misses']})"
+                       + (". **The two run the same code**: the serial dispatcher is `air_temperature_step.py_func` "
+                          "compiled without `parallel=True`, and numba's on-disk cache keys an entry by the "
+                          "function's name, line, bytecode and signature, not by its flags, so both load whichever "
+                          "version was compiled first; here both run the "
+                          + ("parallel" if cs > busy else "serial") + " code" if same else ""))
     md = report.get("model")
     if md:
         out += ["", f"## HeatModel on {md['site']} at {md['resolution_m']:g} m", ""]

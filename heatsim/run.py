@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from heatsim import __version__
 from heatsim.errors import InputError
 from heatsim.paths import current_umask, results_dir, sha256
@@ -41,6 +43,40 @@ def new_run_folder(parent: Path, name: str) -> Path:
         folder = parent / f"{name}-{stamp}-{k}"
         k += 1
     return folder
+
+
+def _exposure(site, table, heat_result, water_result):
+    """Residents exposed to heat stress, tropical nights and flooding, and beyond a 15-minute
+    walk of a cool place (heatsim/population.py, heatsim/walking.py); returns the summary and
+    the walking-time map [min] (None without the heat model)."""
+    import numpy as np
+
+    from heatsim.grid import Grid
+    from heatsim.heat.model import ROOF_CLASSES
+    from heatsim.heat.summary import key_maps, last_day_slice, local_hour_index
+    from heatsim.population import exposure_summary, schematic_population
+    from heatsim.walking import cool_places, targets_for, walkable_cells, walking_time_s
+
+    roof_codes = table.codes(list(ROOF_CLASSES))
+    roof = np.isin(site["landcover"].values, roof_codes)
+    residents = schematic_population(site, roof_codes)
+    hours = night = walk = None
+    if heat_result is not None:
+        p = heat_result.parameters
+        hours = key_maps(heat_result, p.utci_strong_stress_c)[f"utci_hours_above_{p.utci_strong_stress_c:g}"].values
+        fields = heat_result.fields
+        night = fields["air_temperature"].isel(time=last_day_slice(fields)).min("time").values
+        utci15 = fields["utci"].isel(time=local_hour_index(fields, 15)).values
+        grid = Grid.of(site)
+        codes = {c.name: c.code for c in table.classes.values()}
+        lc = site["landcover"].values
+        walkable = walkable_cells(lc, codes)
+        places = cool_places(lc, utci15, codes, grid.cell_area_m2, threshold_c=p.utci_strong_stress_c)
+        walk = walking_time_s(walkable, targets_for(places, walkable), grid.resolution_m)
+    depth = water_result.max_depth_m if water_result is not None else None
+    summary = exposure_summary(site, residents, roof, utci_hours_above=hours, night_min_air_c=night, max_depth_m=depth,
+                               walking_time_s=walk)
+    return summary, (None if walk is None else walk / 60.0)
 
 
 def input_files(scenario) -> list[Path]:
@@ -139,6 +175,16 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
         if heat_result is not None:
             write_heat_outputs(tmp / "heat", site, heat_result)
             summary["heat"] = heat_summary(site, scenario.table, heat_result)
+        summary["exposure"], walk_min = _exposure(site, scenario.table, heat_result, water_result)
+        if walk_min is not None:
+            from heatsim.grid import Grid
+
+            (tmp / "exposure").mkdir()
+            walk_map = Grid.of(site).dataarray(np.where(np.isfinite(walk_min), walk_min, np.nan).astype(np.float32),
+                                               "walking_time_to_cool_place", "min", nodata=np.nan,
+                                               description="walk to the nearest cool place (heatsim/walking.py); "
+                                                           "no data where none can be reached or the cell is not walkable")
+            walk_map.rio.to_raster(tmp / "exposure" / "walking_time_to_cool_place.tif", compress="deflate")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         manifest = {
             "run_key": run_key(scenario, float(site.attrs["resolution_m"]), hashes),

@@ -39,10 +39,11 @@ def test_flood_maxima_kernel_equals_its_twin():
     qx, qy = rng.normal(0, 0.05, (20, 31)), rng.normal(0, 0.05, (21, 30))
     states = [(rng.uniform(0, 0.4, (20, 30)), np.full((20, 30), np.nan), rng.uniform(0, 0.3, (20, 30))) for _ in "ab"]
     states[1] = tuple(a.copy() for a in states[0])
-    track_flood_maxima(depth, qx, qy, 12.5, min_depth_m=0.01, max_depth_m=states[0][0], time_of_max_s=states[0][1],
-                       max_speed_m_s=states[0][2])
-    track_flood_maxima_numpy(depth, qx, qy, 12.5, min_depth_m=0.01, max_depth_m=states[1][0],
-                             time_of_max_s=states[1][1], max_speed_m_s=states[1][2])
+    h_fast = track_flood_maxima(depth, qx, qy, 12.5, min_depth_m=0.01, max_depth_m=states[0][0],
+                                time_of_max_s=states[0][1], max_speed_m_s=states[0][2])
+    h_slow = track_flood_maxima_numpy(depth, qx, qy, 12.5, min_depth_m=0.01, max_depth_m=states[1][0],
+                                      time_of_max_s=states[1][1], max_speed_m_s=states[1][2])
+    assert h_fast == h_slow == depth.max()
     for a, b in zip(*states):
         np.testing.assert_allclose(a, b, rtol=1e-14, atol=0, equal_nan=True)
     assert (states[0][1] == 12.5).any() and np.isnan(states[0][1]).any()
@@ -214,3 +215,35 @@ def test_a_wet_storm_before_the_heat_cools_permeable_ground_and_not_sealed_groun
     assert wet.infiltrated_mm[grass].mean() > 20.0  # the storm's water went into the grass
     assert cooling[grass].mean() > 1.0
     assert abs(cooling[~grass].mean()) < 0.2 * cooling[grass].mean()
+
+
+def test_exposure_counts_residents_at_their_door_and_districts_add_up():
+    """Two districts, residents in one building block; heat-stress hours, night air and
+    flood depth given: every figure follows from them by hand."""
+    from heatsim.population import SHARE_OVER_65, exposure_summary, schematic_population
+
+    arrays = tiny_arrays()
+    ny, nx = arrays["landcover"].shape
+    district = np.ones((ny, nx), "uint8")
+    district[:, nx // 2:] = 2
+    arrays["district"] = district
+    site = make_site(arrays, tiny_grid())
+    site.attrs["districts"] = '["west", "east"]'
+    roof_codes = [T.code("building")]
+    residents = schematic_population(site, roof_codes, total=1000.0)
+    roof = np.isin(site["landcover"].values, roof_codes)
+    assert residents.sum() == pytest.approx(1000.0) and (residents[~roof] == 0).all()
+    hours = np.full((ny, nx), 3.0)
+    night = np.full((ny, nx), 18.0)
+    night[:, 30:] = 22.0  # the east half (where the block stands, cols 35-44) stays above 20 C
+    depth = np.zeros((ny, nx))
+    summary = exposure_summary(site, residents, roof, utci_hours_above=hours, night_min_air_c=night, max_depth_m=depth)
+    assert summary["residents"] == pytest.approx(1000.0)
+    assert summary["person_hours_strong_heat_stress"]["all"] == pytest.approx(3000.0)
+    assert summary["person_hours_strong_heat_stress"]["over_65"] == pytest.approx(3000.0 * SHARE_OVER_65)
+    assert summary["residents_tropical_night"] == pytest.approx(1000.0)
+    assert summary["residents_flooded_above_0.20_m"] == 0.0
+    west, east = summary["by_district"]["west"], summary["by_district"]["east"]
+    assert west["residents"] + east["residents"] == pytest.approx(summary["residents"])
+    assert (west["person_hours_strong_heat_stress"]["all"] + east["person_hours_strong_heat_stress"]["all"]
+            == pytest.approx(summary["person_hours_strong_heat_stress"]["all"]))

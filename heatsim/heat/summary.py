@@ -45,7 +45,7 @@ def key_maps(result: HeatResult, utci_threshold_c: float) -> dict[str, xr.DataAr
     """The maps written as GeoTIFF: Ts at 15:00, Ta at 04:00 and 15:00, hours of UTCI above the threshold."""
     f = result.fields
     i15, i04 = local_hour_index(f, 15), local_hour_index(f, 4)
-    last_day = _last_day_slice(f)
+    last_day = last_day_slice(f)
     hours = (f["utci"].isel(time=last_day) > utci_threshold_c).sum("time").astype(np.float32)
     hours = hours.where(np.isfinite(f["utci"].isel(time=i15)))
     maps = {
@@ -58,7 +58,7 @@ def key_maps(result: HeatResult, utci_threshold_c: float) -> dict[str, xr.DataAr
     return {k: v.drop_vars("time", errors="ignore") for k, v in maps.items()}
 
 
-def _last_day_slice(fields: xr.Dataset) -> slice:
+def last_day_slice(fields: xr.Dataset) -> slice:
     local = pd.DatetimeIndex(fields.time.values).tz_localize("UTC").tz_convert(LOCAL_TZ)
     last = local[-1].date()
     idx = np.flatnonzero(np.array([t.date() == last for t in local]))
@@ -77,7 +77,7 @@ def heat_summary(site: xr.Dataset, table: LandCoverTable, result: HeatResult) ->
     ts15 = f["surface_temperature"].isel(time=i15).values
     ta04 = f["air_temperature"].isel(time=i04).values
     ta15 = f["air_temperature"].isel(time=i15).values
-    day = _last_day_slice(f)
+    day = last_day_slice(f)
     utci_day = f["utci"].isel(time=day).values
     hours32 = (utci_day > p.utci_strong_stress_c).sum(axis=0).astype(np.float64)
     night_min = f["air_temperature"].isel(time=day).values.min(axis=0)

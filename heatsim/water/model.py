@@ -36,7 +36,7 @@ from heatsim.kernels.flood_maxima import track_flood_maxima
 from heatsim.kernels.hydrology import (culvert_transfer, depression_storage, infiltrate_green_ampt,
                                        infiltration_kind_lut, intercept, moisture_deficit, relative_saturation,
                                        sewer_inlets)
-from heatsim.kernels.overland_flow import GRAVITY_M_S2, flow_step, stable_time_step_s
+from heatsim.kernels.overland_flow import GRAVITY_M_S2, flow_step
 from heatsim.landcover import LandCoverTable
 from heatsim.rain import Hyetograph
 from heatsim.scenario.loader import WaterBoundaries
@@ -97,6 +97,13 @@ class WaterResult:
     duration_s: float
     culvert_capacity_m3_s: list = field(default_factory=list)
     parameters: WaterParameters = field(default_factory=WaterParameters)
+
+
+def _cfl_step(h_max_m: float, dx_m: float, alpha: float, dt_max_s: float) -> float:
+    """:func:`heatsim.kernels.overland_flow.stable_time_step_s` from an already known largest depth [s]."""
+    if h_max_m <= 0.0:
+        return dt_max_s
+    return min(alpha * dx_m / math.sqrt(GRAVITY_M_S2 * h_max_m), dt_max_s)
 
 
 class WaterModel:
@@ -206,11 +213,12 @@ class WaterModel:
         snapshots[0] = depth
         next_snapshot = 1
         records = []  # (t_end, dt, rain, inflow, edge, outlet, culvert, sewer) per step [m3]
+        h_max = float(depth.max())  # then from the maxima pass of each step
         t = 0.0
         last_losses = 0.0
         steps = 0
         while t < duration - 1e-9:
-            dt = stable_time_step_s(depth, cell_size_m=dx, alpha=p.alpha, dt_max_s=p.dt_max_s)
+            dt = _cfl_step(h_max, dx, p.alpha, p.dt_max_s)
             target = snapshot_times[next_snapshot] if next_snapshot < snapshot_times.size else duration
             dt = min(dt, target - t, duration - t)
             # 1-2: vertical processes of the step, on free water in mm
@@ -260,8 +268,8 @@ class WaterModel:
             t += dt
             steps += 1
             # 7: maxima and records
-            track_flood_maxima(depth, qx, qy, t, min_depth_m=p.speed_min_depth_m, max_depth_m=max_depth,
-                               time_of_max_s=time_of_max, max_speed_m_s=max_speed)
+            h_max = track_flood_maxima(depth, qx, qy, t, min_depth_m=p.speed_min_depth_m, max_depth_m=max_depth,
+                                       time_of_max_s=time_of_max, max_speed_m_s=max_speed)
             records.append((t, dt, rain_step * 1e-3 * area * n, inflow_step, edge, outlet_out, piped))
             if next_snapshot < snapshot_times.size and t >= snapshot_times[next_snapshot] - 1e-9:
                 snapshots[next_snapshot] = depth
