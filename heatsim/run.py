@@ -94,12 +94,24 @@ def input_files(scenario) -> list[Path]:
     return files
 
 
+def code_fingerprint() -> str:
+    """SHA-256 over heatsim's own source and data files: a development checkout changes its
+    code without changing its version, and a run made by other code must not be reused."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".toml", ".csv", ".json")
+                       and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def run_key(scenario, resolution_m: float | None, hashes: dict[str, str] | None = None) -> str:
-    """A fingerprint of everything that determines a run's results: heatsim's version, the
-    resolution, the scenario files' text and the content of every input file. Two runs with
-    the same key are interchangeable (``heatsim compare`` reuses finished runs by it)."""
+    """A fingerprint of everything that determines a run's results: heatsim's version and
+    code, the resolution, the scenario files' text and the content of every input file. Two
+    runs with the same key are interchangeable (``heatsim compare`` reuses finished runs by it)."""
     hashes = hashes if hashes is not None else {str(p): sha256(p) for p in input_files(scenario)}
-    content = {"heatsim": __version__, "resolution_m": resolution_m,
+    content = {"heatsim": __version__, "code": code_fingerprint(), "resolution_m": resolution_m,
                "scenario": sorted(p.read_text(encoding="utf-8") for p in scenario.chain),
                "inputs": sorted(hashes.values())}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
@@ -171,7 +183,7 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
                    "site": {"name": site.attrs.get("name"), "resolution_m": float(site.attrs["resolution_m"])}}
         if water_result is not None:
             write_water_outputs(tmp / "water", site, water_result)
-            summary["water"] = water_summary(site, water_result)
+            summary["water"] = water_summary(site, water_result, scenario.table)
         if heat_result is not None:
             write_heat_outputs(tmp / "heat", site, heat_result)
             summary["heat"] = heat_summary(site, scenario.table, heat_result)

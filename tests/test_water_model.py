@@ -134,7 +134,7 @@ def harelbeke_runs():
 
 def test_mass_closes_over_a_whole_storm_on_harelbeke(harelbeke_runs):
     site, result = harelbeke_runs["baseline"]
-    summary = water_summary(site, result)
+    summary = water_summary(site, result, T)
     assert summary["mass_balance_error_rel"] < 1e-6
     parts = (summary["interception_m3"] + summary["infiltration_m3"] + summary["sewer_m3"] + summary["outflow_m3"]
              + summary["storage_m3"])

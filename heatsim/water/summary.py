@@ -7,7 +7,9 @@ Stable keys that scripts may read (README, "Running the water model"): ``rain_m3
 
 The volumes are those of the whole simulated grid (water crosses the municipal boundary,
 and the mass balance is closed over the grid); the flooded areas, the maximum depth and
-the ``by_district`` figures are for the study area (``domain == 1``).
+the ``by_district`` figures are for the land of the study area (``domain == 1``, not open
+water or a stream channel: water in a river, pond or brook is not a flood; water on
+wetland banks built to take it counts).
 """
 
 from __future__ import annotations
@@ -26,10 +28,16 @@ def _threshold_key(threshold_m: float) -> str:
     return f"{threshold_m:.2f}"
 
 
-def water_summary(site: xr.Dataset, result: WaterResult) -> dict:
+def flood_land(site: xr.Dataset, table) -> np.ndarray:
+    """Cells where standing water is a flood: the study area minus open water and stream channels."""
+    water = np.isin(site["landcover"].values, [c.code for c in table.classes.values() if c.infiltration == "open_water"])
+    return (site["domain"].values == 1) & ~water & (site["stream"].values != 1)
+
+
+def water_summary(site: xr.Dataset, result: WaterResult, table) -> dict:
     grid = Grid.of(site)
     cell = grid.cell_area_m2
-    domain = site["domain"].values == 1
+    domain = flood_land(site, table)
     led = result.ledger
     thresholds = result.parameters.flood_thresholds_m
     depth = result.max_depth_m
@@ -53,8 +61,9 @@ def water_summary(site: xr.Dataset, result: WaterResult) -> dict:
         "max_depth_m": round(float(depth[domain].max()), 4) if domain.any() else None,
         "max_speed_m_s": round(float(result.max_speed_m_s[domain].max()), 4) if domain.any() else None,
         "study_area": {
-            "infiltration_m3": round(float(infiltrated_m3[domain].sum()), 3),
-            "area_m2": float(domain.sum() * cell),
+            "infiltration_m3": round(float(infiltrated_m3[site["domain"].values == 1].sum()), 3),
+            "area_m2": float((site["domain"].values == 1).sum() * cell),
+            "land_area_m2": float(domain.sum() * cell),
         },
         "culverts": {"count": len(result.culvert_capacity_m3_s),
                      "capacity_m3_s": [round(c, 4) for c in result.culvert_capacity_m3_s],
@@ -62,12 +71,12 @@ def water_summary(site: xr.Dataset, result: WaterResult) -> dict:
                      if len(result.hydrographs) else 0.0},
         "steps": result.steps,
         "simulated_h": round(result.duration_s / 3600.0, 3),
-        "by_district": _by_district(site, result, domain, cell, thresholds),
+        "by_district": _by_district(site, result, domain, site["domain"].values == 1, cell, thresholds),
     }
     return summary
 
 
-def _by_district(site, result: WaterResult, domain, cell, thresholds) -> dict:
+def _by_district(site, result: WaterResult, land, domain, cell, thresholds) -> dict:
     names = json.loads(site.attrs.get("districts", "[]"))
     district = site["district"].values
     out = {}
@@ -75,11 +84,12 @@ def _by_district(site, result: WaterResult, domain, cell, thresholds) -> dict:
         cells = domain & (district == k)
         if not cells.any():
             continue
+        dry_land = land & (district == k)
         out[name] = {
             "area_m2": float(cells.sum() * cell),
-            "flooded_area_m2": {_threshold_key(t): float((result.max_depth_m[cells] > t).sum() * cell)
+            "flooded_area_m2": {_threshold_key(t): float((result.max_depth_m[dry_land] > t).sum() * cell)
                                 for t in thresholds},
-            "max_depth_m": round(float(result.max_depth_m[cells].max()), 4),
+            "max_depth_m": round(float(result.max_depth_m[dry_land].max()), 4) if dry_land.any() else None,
             "infiltration_m3": round(float((result.infiltrated_mm[cells] * 1e-3 * cell).sum()), 3),
         }
     return out
