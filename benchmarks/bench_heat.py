@@ -938,25 +938,37 @@ def thread_pool_probe(n_cells: int = 26_000, repeats: int = 21) -> dict:
     for fn in (air_temperature_step, air_temperature_step_serial):
         fn(air, h, 302.0, **kw)
     result["air_grid"] = list(air_shape)
-    result["air_parallel_ms"] = median_ms(None, lambda: air_temperature_step(air, h, 302.0, **kw))
+    # each after a pause, so that no thread pool still spins from the call before (serial first)
+    time.sleep(0.5)
     result["air_serial_ms"] = median_ms(None, lambda: air_temperature_step_serial(air, h, 302.0, **kw))
-    # which code each dispatcher runs: the cores it keeps busy on a large grid (CPU time of all
-    # threads / wall time). air_temperature_step_serial is air_temperature_step.py_func compiled
-    # without parallel=True; numba's cache keys an entry by the function's qualified name, line,
-    # bytecode and signature, not by its flags, so the two may load one and the same cached code.
-    big = (2000, 2000)
-    air_b, h_b, out_b = 303.0 + rng.normal(0.0, 0.5, big), rng.uniform(-20.0, 250.0, big), np.empty(big)
+    time.sleep(0.5)
+    result["air_parallel_ms"] = median_ms(None, lambda: air_temperature_step(air, h, 302.0, **kw))
+    # which code each dispatcher runs. air_temperature_step_serial is air_temperature_step.py_func
+    # compiled without parallel=True; numba's on-disk cache keys an entry by the function's qualified
+    # name, line, bytecode and signature, not by its flags, so the two may load one and the same code
     for label, fn in (("air_parallel", air_temperature_step), ("air_serial", air_temperature_step_serial)):
-        fn(air_b, h_b, 302.0, **{**kw, "out": out_b})
-        r0, t0 = os.times(), time.perf_counter()
-        for _ in range(10):
-            fn(air_b, h_b, 302.0, **{**kw, "out": out_b})
-        wall, r1 = time.perf_counter() - t0, os.times()
-        result[f"{label}_cores_used"] = (r1.user - r0.user + r1.system - r0.system) / wall
-        result[f"{label}_cache"] = cache_stats(fn)
-        result[f"{label}_cache"].pop("cache_path", None)
-    result["air_cores_grid"] = list(big)
+        result[f"{label}_code"] = dispatcher_code(fn)
     return result
+
+
+def dispatcher_code(fn) -> dict:
+    """Whether a dispatcher's (first) compiled version runs parallel code: compiled in this process
+    (a cache miss) it follows its own flags; loaded from numba's cache (a hit) it runs what the
+    cache entry holds, found here by the threading layer's ``do_scheduling`` symbol in it."""
+    stats = cache_stats(fn)
+    info = {"parallel_flag": bool(fn.targetoptions.get("parallel", False)), "cache_hits": stats["cache_hits"],
+            "cache_misses": stats["cache_misses"], "cache_entry": None, "entry_is_parallel": None}
+    try:  # numba internals, 0.5x-0.6x: Dispatcher._cache (FunctionCache) and its IndexDataCacheFile
+        cache, cache_file = fn._cache, fn._cache._cache_file
+        entry = cache_file._load_index().get(cache._index_key(fn.signatures[0], fn.targetctx.codegen()))
+        if entry is not None:
+            info["cache_entry"] = entry
+            info["entry_is_parallel"] = b"do_scheduling" in (Path(cache_file._cache_path) / entry).read_bytes()
+    except Exception as exc:  # noqa: BLE001 - informative only
+        info["cache_entry"] = f"not readable: {exc!r}"
+    info["runs_parallel_code"] = (info["entry_is_parallel"] if stats["cache_hits"] and info["entry_is_parallel"]
+                                  is not None else info["parallel_flag"])
+    return info
 
 
 def blas_name() -> str:
@@ -1337,21 +1349,20 @@ def render(report: dict) -> str:
             out.append(f"- the air step on the 5 m site's air grid ({tp['air_grid'][0]} x {tp['air_grid'][1]}): "
                        f"`air_temperature_step` (parallel) {tp['air_parallel_ms']:.3f} ms, "
                        f"`air_temperature_step_serial` {tp['air_serial_ms']:.3f} ms")
-        if "air_serial_cores_used" in tp:
-            cp, cs = tp["air_parallel_cores_used"], tp["air_serial_cores_used"]
-            threads = report["machine"].get("numba_threads", 2)
-            busy = 1.0 + 0.4 * (threads - 1)  # above this, a kernel's code is the parallel one
-            same = threads > 1 and (cp > busy) == (cs > busy)
-            out.append(f"- cores kept busy on a {tp['air_cores_grid'][0]} x {tp['air_cores_grid'][1]} grid (CPU time / "
-                       f"wall time, 10 calls): `air_temperature_step` {cp:.2f}, `air_temperature_step_serial` {cs:.2f}"
-                       f" (numba cache hits/misses {tp['air_parallel_cache']['cache_hits']}/"
-                       f"{tp['air_parallel_cache']['cache_misses']} and {tp['air_serial_cache']['cache_hits']}/"
-                       f"{tp['air_serial_cache']['cache_misses']})"
-                       + (". **The two run the same code**: the serial dispatcher is `air_temperature_step.py_func` "
+        if "air_serial_code" in tp:
+            cp, cs = tp["air_parallel_code"], tp["air_serial_code"]
+
+            def describe(c):
+                source = (f"loaded from numba's cache entry {c['cache_entry']}" if c["cache_hits"]
+                          else "compiled in this process")
+                return f"{'parallel' if c['runs_parallel_code'] else 'serial'} code ({source})"
+
+            out.append(f"- code run: `air_temperature_step` {describe(cp)}; `air_temperature_step_serial` "
+                       f"{describe(cs)}"
+                       + (". **The serial dispatcher runs the parallel code**: it is `air_temperature_step.py_func` "
                           "compiled without `parallel=True`, and numba's on-disk cache keys an entry by the "
-                          "function's name, line, bytecode and signature, not by its flags, so both load whichever "
-                          "version was compiled first; here both run the "
-                          + ("parallel" if cs > busy else "serial") + " code" if same else ""))
+                          "function's name, line, bytecode and signature, not by its flags, so both load the "
+                          "version compiled first" if cs["runs_parallel_code"] else ""))
     md = report.get("model")
     if md:
         out += ["", f"## HeatModel on {md['site']} at {md['resolution_m']:g} m", ""]

@@ -169,7 +169,7 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
         model = HeatModel(site, scenario.table, weather, params, **coupling)
         say(f"heat model: {site.sizes['x']} x {site.sizes['y']} cells, {heat_cfg.spinup_days} spin-up + "
             f"{heat_cfg.days} day(s) of {weather.name}, steps of {heat_cfg.time_step_s} s"
-            + (" , soil water from the storm" if coupling else ""))
+            + (", soil water from the storm" if coupling else ""))
         heat_result = model.run(progress=None if progress is None else
                                 (lambda done, total: progress("heat", done, total)))
     final = Path(out) if out is not None else new_run_folder(results_dir(), scenario.name)

@@ -21,10 +21,14 @@ Per time step (``HeatParameters.time_step_s``):
 Hourly fields of the reported days (after the spin-up) are kept for output: surface,
 air and mean radiant temperature and UTCI.
 
-What the model leaves out: walls as separate surfaces (their longwave is taken at air
-temperature), the energy balance of tree crowns themselves (trees shade the ground;
-cells of the class 'trees' transpire), anthropogenic heat, and the stable-night
-reduction of turbulent exchange (see :func:`aerodynamic_resistance`).
+Walls: one brick column per building cell with façades (:class:`_Walls`), sunlit on each
+façade orientation, cooled by longwave and convection, heating the canopy air; they enter
+the ledger per plan area.
+
+What the model leaves out: the walls' own longwave towards the street (the street sees
+them at air temperature) and their shortwave reflections, the energy balance of tree
+crowns themselves (trees shade the ground; cells of the class 'trees' transpire),
+anthropogenic heat. Only the study area and a margin are simulated (``active_margin_m``).
 """
 
 from __future__ import annotations
@@ -205,7 +209,6 @@ class HeatModel:
         canopy = site["canopy"].values.astype(np.float64)
         self.canopy = canopy
         self.vegetation_top_m = np.where(canopy > 0, elev + site["tree_height"].values, elev).astype(np.float64)
-        self.max_height_m = float(max(self.surface_m.max(), self.vegetation_top_m.max()))
         share = self.built_share = built_share(site, t, p.rural_radius_m)
         land = ~np.isin(site["landcover"].values, t.codes(["water"]))
         land &= self.active2d
@@ -473,8 +476,8 @@ class _Walls:
         self.h_new = self.terms[1]
 
     def step(self, sunlit, air_cells, row, elevation_deg, sky_emissivity, dt) -> np.ndarray:
-        """One step; returns the walls' Rn, H, energy change [J s-1 x dt] and bottom flux summed over
-        the study area [W] (energy change in J, to be divided by dt like the ground's)."""
+        """One step; returns the walls' net radiation [W], sensible heat [W], energy change over
+        the step [J] and flux through their inner face [W], summed over the study area."""
         if self.index.size == 0:
             self.sums[:] = 0.0
             return self.sums

@@ -212,7 +212,7 @@ class WaterModel:
         snapshots = np.empty((snapshot_times.size, ny, nx), dtype=np.float32)
         snapshots[0] = depth
         next_snapshot = 1
-        records = []  # (t_end, dt, rain, inflow, edge, outlet, culvert, sewer) per step [m3]
+        records = []  # per step: t_end [s], dt [s], then rain, inflow, edge outflow, outlet outflow, culvert [m3]
         h_max = float(depth.max())  # then from the maxima pass of each step
         t = 0.0
         last_losses = 0.0
