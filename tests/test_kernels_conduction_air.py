@@ -336,3 +336,12 @@ def test_air_step_at_stability_limit_is_monotone():
                          dt=dt)
         assert state.min() >= air.min() - 1e-9 and state.max() <= air.max() + 1e-9
     assert state.max() - state.min() < 0.5 * (air.max() - air.min())
+
+
+def test_the_serial_air_step_has_its_own_cache_entry():
+    """numba's disk cache keys compiled code by qualified name and position, not by the
+    parallel option: the serial twin must be a differently named function, or it loads the
+    parallel code compiled first (found by the heat benchmark)."""
+    assert air_temperature_step_serial.py_func.__qualname__ != air_temperature_step.py_func.__qualname__
+    assert not air_temperature_step_serial.targetoptions.get("parallel", False)
+    assert air_temperature_step.targetoptions.get("parallel", False)

@@ -19,6 +19,7 @@ explicit stability limit the caller sub-steps by.
 from __future__ import annotations
 
 import math
+import types
 
 import numba
 import numpy as np
@@ -187,7 +188,19 @@ def air_temperature_step(
     return out
 
 
-air_temperature_step_serial = numba.njit(parallel=False, fastmath=False, cache=True)(air_temperature_step.py_func)
+def _renamed(func, name: str):
+    """A copy of a Python function under another name. numba's on-disk cache keys compiled
+    code by the function's qualified name and source position, not by the ``parallel``
+    option: compiled from the same function, the serial twin would load the parallel one."""
+    clone = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__, func.__closure__)
+    clone.__kwdefaults__ = func.__kwdefaults__
+    clone.__qualname__ = name
+    clone.__doc__ = func.__doc__
+    return clone
+
+
+air_temperature_step_serial = numba.njit(parallel=False, fastmath=False, cache=True)(
+    _renamed(air_temperature_step.py_func, "air_temperature_step_serial"))
 """The same step on one thread, for the small air grid (tens of thousands of cells) that
 is stepped tens of times per model step: there, waking the thread pool costs more than
 the work, and much more on a loaded machine."""
