@@ -34,7 +34,7 @@ DIFFERENCE_MAPS = {
     "surface_temperature_15h": ("heat/surface_temperature_15h.tif", "surface temperature at 15:00", "K"),
     "air_temperature_04h": ("heat/air_temperature_04h.tif", "air temperature at 04:00", "K"),
     "utci_hours_above_32": ("heat/utci_hours_above_32.tif", "hours of strong heat stress (UTCI > 32 C)", "h"),
-    "max_depth": ("water/max_depth.tif", "maximum flood depth", "m"),
+    "flood_depth": ("water/flood_depth.tif", "maximum flood depth on land", "m"),
     "infiltration": ("water/infiltration.tif", "water infiltrated", "mm"),
 }
 

@@ -182,7 +182,7 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
         summary = {"scenario": scenario.name, "title": scenario.title,
                    "site": {"name": site.attrs.get("name"), "resolution_m": float(site.attrs["resolution_m"])}}
         if water_result is not None:
-            write_water_outputs(tmp / "water", site, water_result)
+            write_water_outputs(tmp / "water", site, water_result, scenario.table)
             summary["water"] = water_summary(site, water_result, scenario.table)
         if heat_result is not None:
             write_heat_outputs(tmp / "heat", site, heat_result)

@@ -56,7 +56,7 @@ def test_a_depaved_square_shows_as_cooler_and_wetter_in_the_comparison(tmp_path,
     assert table.loc["heat.surface_temperature_15h_c.mean", "green - base"] < 0
     assert table.loc["water.infiltration_m3", "green - base"] > 0
     assert table.loc["water.sewer_m3", "green - base"] < 0
-    for key in ("surface_temperature_15h", "air_temperature_04h", "utci_hours_above_32", "max_depth", "infiltration"):
+    for key in ("surface_temperature_15h", "air_temperature_04h", "utci_hours_above_32", "flood_depth", "infiltration"):
         assert (out / "maps" / f"green-minus-base-{key}.png").is_file()
     tif = rioxarray.open_rasterio(out / "maps" / "green-minus-base-surface_temperature_15h.tif").squeeze()
     assert tif.rio.crs.to_epsg() == 31370

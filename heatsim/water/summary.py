@@ -95,7 +95,7 @@ def _by_district(site, result: WaterResult, land, domain, cell, thresholds) -> d
     return out
 
 
-def write_water_outputs(folder: Path, site: xr.Dataset, result: WaterResult) -> list[Path]:
+def write_water_outputs(folder: Path, site: xr.Dataset, result: WaterResult, table) -> list[Path]:
     """GeoTIFFs of the maxima and the infiltrated water, NetCDF depth snapshots, CSV hydrographs."""
     folder.mkdir(parents=True, exist_ok=True)
     grid = Grid.of(site)
@@ -103,6 +103,9 @@ def write_water_outputs(folder: Path, site: xr.Dataset, result: WaterResult) -> 
     time_of_max_min = result.time_of_max_depth_s / 60.0
     maps = {
         "max_depth": (result.max_depth_m, "m", "maximum depth of free surface water"),
+        "flood_depth": (np.where(flood_land(site, table), result.max_depth_m, np.nan), "m",
+                        "maximum depth on the study area's land (no data on open water, stream channels and "
+                        "outside the study area)"),
         "max_speed": (result.max_speed_m_s, "m s-1", "maximum flow speed where deeper than "
                       f"{result.parameters.speed_min_depth_m:g} m"),
         "time_of_max_depth": (time_of_max_min, "min", "time of the maximum depth, minutes from the storm's start "
