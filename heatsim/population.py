@@ -11,8 +11,8 @@ but not in the right numbers per street; replace it with Statbel's statistical s
   with about 62 % of Flemings aged 15-64 that is 0.36 x 0.62; an estimate);
 - under 5: 5 % (about the Flemish share; an assumption for Harelbeke).
 
-A resident's exposure is read at the door: the street (non-roof) cell nearest to the
-building cell they live in.
+A resident's exposure is read at the door: the walkable cell (not a roof, not open
+water) nearest to the building cell they live in.
 """
 
 from __future__ import annotations
@@ -40,15 +40,16 @@ def schematic_population(site: xr.Dataset, roof_codes: list[int], total: float =
     return total * floor / floor.sum()
 
 
-def door_index(roof: np.ndarray) -> np.ndarray:
-    """For every cell, the flat index of the nearest non-roof cell (itself if not a roof)."""
-    if roof.all():
-        raise ValueError("no street cell: every cell is a roof")
-    _, (rows, cols) = ndimage.distance_transform_edt(roof, return_indices=True)
-    return (rows * roof.shape[1] + cols).ravel()
+def door_index(no_door: np.ndarray) -> np.ndarray:
+    """For every cell, the flat index of the nearest cell that can be a door (one not in
+    ``no_door``: roofs, open water); itself if it can be one."""
+    if no_door.all():
+        raise ValueError("no cell can be a door: every cell is a roof or water")
+    _, (rows, cols) = ndimage.distance_transform_edt(no_door, return_indices=True)
+    return (rows * no_door.shape[1] + cols).ravel()
 
 
-def exposure_summary(site: xr.Dataset, residents: np.ndarray, roof: np.ndarray, *, utci_hours_above: np.ndarray | None,
+def exposure_summary(site: xr.Dataset, residents: np.ndarray, no_door: np.ndarray, *, utci_hours_above: np.ndarray | None,
                      night_min_air_c: np.ndarray | None, max_depth_m: np.ndarray | None,
                      walking_time_s: np.ndarray | None = None, tropical_night_c: float = 20.0,
                      flood_depth_m: float = 0.20, walk_limit_min: float = 15.0) -> dict:
@@ -59,7 +60,7 @@ def exposure_summary(site: xr.Dataset, residents: np.ndarray, roof: np.ndarray, 
     ``max_depth_m``: the storm's maximum depth per cell [m]; ``walking_time_s``: walk to the
     nearest cool place per cell [s] (:mod:`heatsim.walking`); any may be None (not computed).
     """
-    doors = door_index(roof)
+    doors = door_index(no_door)
     people = residents.ravel()
     groups = {"all": 1.0, "over_65": SHARE_OVER_65, "under_5": SHARE_UNDER_5}
 

@@ -49,7 +49,6 @@ def _exposure(site, table, heat_result, water_result):
     """Residents exposed to heat stress, tropical nights and flooding, and beyond a 15-minute
     walk of a cool place (heatsim/population.py, heatsim/walking.py); returns the summary and
     the walking-time map [min] (None without the heat model)."""
-    import numpy as np
 
     from heatsim.grid import Grid
     from heatsim.heat.model import ROOF_CLASSES
@@ -58,8 +57,9 @@ def _exposure(site, table, heat_result, water_result):
     from heatsim.walking import cool_places, targets_for, walkable_cells, walking_time_s
 
     roof_codes = table.codes(list(ROOF_CLASSES))
-    roof = np.isin(site["landcover"].values, roof_codes)
     residents = schematic_population(site, roof_codes)
+    codes = {c.name: c.code for c in table.classes.values()}
+    walkable = walkable_cells(site["landcover"].values, codes)  # doors open onto walkable cells
     hours = night = walk = None
     if heat_result is not None:
         p = heat_result.parameters
@@ -68,13 +68,11 @@ def _exposure(site, table, heat_result, water_result):
         night = fields["air_temperature"].isel(time=last_day_slice(fields)).min("time").values
         utci15 = fields["utci"].isel(time=local_hour_index(fields, 15)).values
         grid = Grid.of(site)
-        codes = {c.name: c.code for c in table.classes.values()}
         lc = site["landcover"].values
-        walkable = walkable_cells(lc, codes)
         places = cool_places(lc, utci15, codes, grid.cell_area_m2, threshold_c=p.utci_strong_stress_c)
         walk = walking_time_s(walkable, targets_for(places, walkable), grid.resolution_m)
     depth = water_result.max_depth_m if water_result is not None else None
-    summary = exposure_summary(site, residents, roof, utci_hours_above=hours, night_min_air_c=night, max_depth_m=depth,
+    summary = exposure_summary(site, residents, ~walkable, utci_hours_above=hours, night_min_air_c=night, max_depth_m=depth,
                                walking_time_s=walk)
     return summary, (None if walk is None else walk / 60.0)
 
