@@ -3,12 +3,13 @@ overland flow, with a mass ledger.
 
 Per flow step (adaptive, ``dt = alpha dx / sqrt(g h_max)``, at most ``dt_max_s``):
 
-1. rain of the step (the exact integral of the hyetograph over the step) is caught by the
-   canopy, fills the depression stores, and the rest becomes free surface water
+1. every ``losses_interval_s`` (30 s), over the time since the last call: the rain of
+   that span (the exact integral of the hyetograph) is caught by the canopy, fills the
+   depression stores, and the rest becomes free surface water
    (:mod:`heatsim.kernels.hydrology`);
-2. every ``losses_interval_s`` (over the time since the last call): Green-Ampt infiltration
-   on the pervious share of each cell, green-roof substrates, sewer inlets on connected
-   surfaces (roofs drain by their downpipes);
+2. at the same moments: Green-Ampt infiltration on the pervious share of each cell,
+   green-roof substrates, sewer inlets on connected surfaces (roofs drain by their
+   downpipes);
 3. inflow hydrographs add their volume at their cells;
 4. one local-inertial flow step moves the free water (:mod:`heatsim.kernels.overland_flow`),
    with buildings as walls and the grid's edges open or closed;
@@ -221,23 +222,27 @@ class WaterModel:
             dt = _cfl_step(h_max, dx, p.alpha, p.dt_max_s)
             target = snapshot_times[next_snapshot] if next_snapshot < snapshot_times.size else duration
             dt = min(dt, target - t, duration - t)
-            # 1-2: vertical processes of the step, on free water in mm
-            rain_step = float(storm.depth_between(t, t + dt))
-            np.multiply(depth_flat, 1000.0, out=free_mm)
-            if rain_step > 0.0:
-                rain_mm.fill(rain_step)
-                # canopy share 1: the capacities already hold each cell's own vegetation and crowns
-                intercept(rain_mm, ones, self.interception_capacity, canopy_store, intercepted_total, throughfall)
-                depression_storage(throughfall, self.depression_capacity, depression_store, free_mm, depression_total)
-                ledger.rain_m3 += rain_step * 1e-3 * area * n
+            # 1-2: vertical processes, every losses_interval_s over the time since their last call
+            # (the rain of that span is its exact integral; its cells hold the free water in mm)
             if t + dt >= last_losses + p.losses_interval_s - 1e-9 or t + dt >= duration - 1e-9:
                 span = t + dt - last_losses
+                np.multiply(depth_flat, 1000.0, out=free_mm)
+                rain_step = float(storm.depth_between(last_losses, t + dt))
+                if rain_step > 0.0:
+                    rain_mm.fill(rain_step)
+                    # canopy share 1: the capacities already hold each cell's own vegetation and crowns
+                    intercept(rain_mm, ones, self.interception_capacity, canopy_store, intercepted_total, throughfall)
+                    depression_storage(throughfall, self.depression_capacity, depression_store, free_mm,
+                                       depression_total)
+                    ledger.rain_m3 += rain_step * 1e-3 * area * n
                 infiltrate_green_ampt(self.kind, self.impervious, self.conductivity, self.suction, self.deficit,
                                       self.cap, self.substrate_capacity, free_mm, depression_store, infiltrated,
                                       infiltrated_total, dt_s=span)
                 sewer_inlets(free_mm, self.connected, self.sewer_rate, span, sewer_total)
+                np.multiply(free_mm, 1e-3, out=depth_flat)
                 last_losses = t + dt
-            np.multiply(free_mm, 1e-3, out=depth_flat)
+            else:
+                rain_step = 0.0
             # 3: inflows
             inflow_step = 0.0
             for hydrograph, cells, share in zip(self.inflows.hydrographs, self.inflows.cells, inflow_share):
