@@ -187,6 +187,19 @@ def _geometry(spec, source: Path, index: int, crs: str, root: Path) -> tuple[Bas
     return geom, gpath
 
 
+def _with_resolved_file(spec, source: Path, field_name: str, what: str, root: Path):
+    """A weather spec whose ``file`` (relative to the scenario that names it) is made absolute,
+    after checking that it stays inside the scenarios folder and exists."""
+    if spec.file is None:
+        return spec
+    path = source.parent / spec.file
+    if not _inside(path, root):
+        raise InputError(source, field_name, f"{spec.file!r} leaves the scenarios folder {root}")
+    if not path.is_file():
+        raise InputError(source, field_name, f"{what} not found: {path}")
+    return spec.model_copy(update={"file": str(path.resolve())})
+
+
 def _boundary_geometry(spec, source: Path, fld: str, crs: str, root: Path, allowed: tuple[str, ...]) -> BaseGeometry:
     if isinstance(spec, str):
         gpath = source.parent / spec
@@ -269,23 +282,9 @@ def load_scenario(path: str | Path, root: Path | None = None) -> Scenario:
         resolution = resolution if resolution is not None else spec.resolution_m
         if spec.weather:
             if storm is None and spec.weather.storm is not None:
-                storm = spec.weather.storm
-                if storm.file is not None:  # a rain file next to the scenario that names it
-                    rpath = p.parent / storm.file
-                    if not _inside(rpath, root):
-                        raise InputError(p, "weather.storm.file", f"{storm.file!r} leaves the scenarios folder {root}")
-                    if not rpath.is_file():
-                        raise InputError(p, "weather.storm.file", f"rain file not found: {rpath}")
-                    storm = storm.model_copy(update={"file": str(rpath.resolve())})
+                storm = _with_resolved_file(spec.weather.storm, p, "weather.storm.file", "rain file", root)
             if heat is None and spec.weather.heat is not None:
-                heat = spec.weather.heat
-                if heat.file is not None:  # a weather file next to the scenario that names it
-                    wpath = p.parent / heat.file
-                    if not _inside(wpath, root):
-                        raise InputError(p, "weather.heat.file", f"{heat.file!r} leaves the scenarios folder {root}")
-                    if not wpath.is_file():
-                        raise InputError(p, "weather.heat.file", f"weather file not found: {wpath}")
-                    heat = heat.model_copy(update={"file": str(wpath.resolve())})
+                heat = _with_resolved_file(spec.weather.heat, p, "weather.heat.file", "weather file", root)
     site_folder = _site_folder(site_ref, site_from or path)
     bundled = "/" not in site_ref and (inputs_dir() / site_ref).resolve() == site_folder
     site_path = site_ref if bundled else str(site_folder)
