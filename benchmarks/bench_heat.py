@@ -71,9 +71,7 @@ import argparse
 import dataclasses
 import datetime as _dt
 import json
-import math
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -136,9 +134,10 @@ from heatsim.kernels.walls import (
 from heatsim.landcover import default_table
 
 CELL_M = 5.0
+from bench_common import (CpuMonitor, grid_shape,  # noqa: E402
+                          machine_info, md_table, results_path, triad_bandwidth, wait_for_quiet)
+
 SEED = 20190725
-TRIAD_N = 32 * 2**20  # 32 Mi float64 per array, 256 MiB each: far beyond any cache
-TRIAD_BYTES_PER_ELEMENT = 24  # read b, read c, write a; write-allocate of a not counted (STREAM convention)
 SUN_AZIMUTH_DEG, SUN_ELEVATION_DEG = 135.0, 35.0  # a mid-morning sun in July (Harelbeke)
 WIND_U_M_S, WIND_V_M_S = 2.0, -1.5
 
@@ -213,118 +212,12 @@ MODEL_USES = {"sunlit_fraction_cells", "sky_view_factor", "wall_solar_weights", 
 
 
 # ---------------------------------------------------------------------- machine and triad
-def machine_info() -> dict:
-    cpu_model = platform.processor() or ""
-    mem_gb = None
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu_model = line.split(":", 1)[1].strip()
-                    break
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal"):
-                    mem_gb = round(int(line.split()[1]) / 2**20, 1)
-                    break
-    except OSError:
-        pass
-    caches = {}
-    for index in range(8):
-        folder = f"/sys/devices/system/cpu/cpu0/cache/index{index}"
-        try:
-            level, kind, size = (Path(folder, n).read_text().strip() for n in ("level", "type", "size"))
-        except OSError:
-            break
-        caches[f"L{level} {kind}"] = size
-    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_model": cpu_model,
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": affinity,
-        "memory_gb": mem_gb,
-        "caches_per_core_or_shared": caches,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "numba_threads": numba.get_num_threads(),
-        "numpy_blas": blas_name(),
-        "env": {k: os.environ[k] for k in ("NUMBA_NUM_THREADS", "NUMBA_THREADING_LAYER", "NUMBA_CACHE_DIR",
-                                           "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS")
-                if k in os.environ},
-    }
-
-
-@numba.njit(parallel=True)
-def _fill(a, value):
-    for i in numba.prange(a.shape[0]):
-        a[i] = value
-
-
-@numba.njit(parallel=True)
-def _triad(a, b, c, s):
-    for i in numba.prange(a.shape[0]):
-        a[i] = b[i] + s * c[i]
-
-
-class CpuMonitor:
-    """Who used the CPUs over a section: this process (threads and waited-for children),
-    everybody else, and the hypervisor (steal), in cores, from /proc/stat and /proc/self/stat
-    (10 ms ticks: meaningful over sections of a second or more). Other processes on a
-    two-core machine stall the second numba thread, so a section with others > ~0.2 cores
-    is suspect."""
-
-    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-    @staticmethod
-    def _snapshot():
-        try:
-            with open("/proc/stat") as f:
-                v = [int(x) for x in f.readline().split()[1:]]
-            with open("/proc/self/stat") as f:
-                s = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        busy = v[0] + v[1] + v[2] + v[5] + v[6]  # user nice system irq softirq (guest is in user)
-        steal = v[7] if len(v) > 7 else 0
-        ours = sum(int(x) for x in s[11:15])  # utime stime cutime cstime
-        return time.perf_counter(), busy, steal, ours
-
-    def __init__(self):
-        self.start = self._snapshot()
-
-    def result(self) -> dict | None:
-        end = self._snapshot()
-        if self.start is None or end is None:
-            return None
-        wall = end[0] - self.start[0]
-        d_busy, d_steal, d_ours = (end[k] - self.start[k] for k in (1, 2, 3))
-        scale = 1.0 / (self.TICK * wall) if wall > 0 else 0.0
-        return {"wall_s": wall, "ours_cores": d_ours * scale, "others_cores": max(d_busy - d_ours, 0) * scale,
-                "steal_cores": d_steal * scale}
-
-
 FIRST_CALLS: dict = {}  # kernel -> its first call in this process (cache load or compile)
 RETRIES = 1  # a size disturbed by other processes is measured once more (set from --retries)
 DISTURBED_CORES = 0.2  # other processes using more than this many cores disturb a section
 TRIADS: list = []  # every triad measurement of the run, in order
 CONTENTION: list = []  # one CpuMonitor result per section, in order
 WAIT_QUIET_S = 0.0  # set from --wait-quiet
-
-
-def wait_for_quiet(max_wait_s: float, threshold_cores: float = 0.15) -> float:
-    """Wait (in 1 s samples, at most ``max_wait_s``) until other processes use less than
-    ``threshold_cores``; returns the seconds waited."""
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < max_wait_s:
-        mon = CpuMonitor()
-        time.sleep(1.0)
-        r = mon.result()
-        if r is None or r["others_cores"] < threshold_cores:
-            break
-    return time.perf_counter() - t0
 
 
 def disturbed(contention: dict | None) -> bool:
@@ -344,32 +237,7 @@ def section(name: str):
             CONTENTION.append({"section": name, **r, "waited_for_quiet_s": waited})
 
 
-def triad_bandwidth(n: int = TRIAD_N, repeats: int = 5) -> dict:
-    """STREAM triad a = b + s*c, numba prange; arrays first touched in parallel."""
-    a, b, c = np.empty(n), np.empty(n), np.empty(n)
-    _fill(a, 0.0)
-    _fill(b, 1.0)
-    _fill(c, 2.0)
-    _triad(a, b, c, 3.0)  # compile (not cached) and warm
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        _triad(a, b, c, 3.0)
-        times.append(time.perf_counter() - t0)
-    assert a[0] == 7.0 and a[-1] == 7.0
-    best = min(times)
-    gb_s = TRIAD_BYTES_PER_ELEMENT * n / best / 1e9
-    return {"elements": n, "array_mib": n * 8 / 2**20, "best_s": best, "times_s": times,
-            "bytes_per_element": TRIAD_BYTES_PER_ELEMENT, "write_allocate_counted": False,
-            "gb_s": gb_s, "gb_s_with_write_allocate": gb_s * 32 / 24}
-
-
 # ---------------------------------------------------------------------- synthetic town
-def grid_shape(n_cells: int) -> tuple[int, int]:
-    ny = max(1, int(math.sqrt(n_cells)))
-    return ny, max(1, round(n_cells / ny))
-
-
 def make_town(n_cells: int, seed: int = SEED) -> dict:
     """A seeded synthetic town of about ``n_cells`` 5 m cells (square-ish grid).
 
@@ -971,14 +839,6 @@ def dispatcher_code(fn) -> dict:
     return info
 
 
-def blas_name() -> str:
-    try:
-        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        return f"{blas.get('name')} {blas.get('version')}"
-    except Exception:  # noqa: BLE001 - informative only
-        return "unknown"
-
-
 # ---------------------------------------------------------------------- cold compile (subprocess)
 def compile_probe_child() -> None:
     """Run in a subprocess with an empty NUMBA_CACHE_DIR: first (compile) and second call per kernel."""
@@ -1236,12 +1096,6 @@ def format_row(r: dict) -> str:
             f"{r['speedup_same_grid']:9.1f}")
 
 
-def md_table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def _ratio(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:.1f}" if x >= 1 else f"{x:.2f}"
 
@@ -1419,17 +1273,6 @@ def render(report: dict) -> str:
     return "\n".join(out)
 
 
-def results_path(date: str) -> Path:
-    folder = Path(__file__).resolve().parent / "results"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"heat-{date}.md"
-    k = 2
-    while path.exists():
-        path = folder / f"heat-{date}-{k}.md"
-        k += 1
-    return path
-
-
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=float, nargs="+", default=[0.25, 1.0, 4.0],
@@ -1510,7 +1353,7 @@ def main(argv=None) -> None:
     report["contention"] = CONTENTION
     text = render(report)
     print(text)
-    path = Path(args.out) if args.out else results_path(report["date"])
+    path = Path(args.out) if args.out else results_path("heat", report["date"])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     log(f"wrote {path}")

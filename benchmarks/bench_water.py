@@ -65,7 +65,6 @@ import datetime as _dt
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -93,9 +92,10 @@ from heatsim.kernels.overland_flow import (
 )
 
 CELL_M = 5.0
+from bench_common import (CpuMonitor, grid_shape,  # noqa: E402
+                          machine_info, md_table, results_path, triad_bandwidth, wait_for_quiet)
+
 SEED = 20240624
-TRIAD_N = 32 * 2**20  # 32 Mi float64 per array, 256 MiB each: far beyond any cache
-TRIAD_BYTES_PER_ELEMENT = 24  # read b, read c, write a; write-allocate of a not counted (STREAM convention)
 F8 = 8  # bytes per float64
 SCENARIO = "scenarios/baseline.yaml"
 LANDLAB_INTERVAL_S = 10.0  # rain intensity held over this interval (= WaterParameters.dt_max_s)
@@ -126,119 +126,10 @@ PARTS = ["face_fluxes", "limit_outflow", "update_depth", "flow_step"]
 
 # ---------------------------------------------------------------------- machine and triad
 # (machine_info, the triad and the CPU monitor are copied from bench_heat.py)
-def blas_name() -> str:
-    try:
-        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        return f"{blas.get('name')} {blas.get('version')}"
-    except Exception:  # noqa: BLE001 - informative only
-        return "unknown"
-
-
-def machine_info() -> dict:
-    cpu_model = platform.processor() or ""
-    mem_gb = None
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu_model = line.split(":", 1)[1].strip()
-                    break
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal"):
-                    mem_gb = round(int(line.split()[1]) / 2**20, 1)
-                    break
-    except OSError:
-        pass
-    caches = {}
-    for index in range(8):
-        folder = f"/sys/devices/system/cpu/cpu0/cache/index{index}"
-        try:
-            level, kind, size = (Path(folder, n).read_text().strip() for n in ("level", "type", "size"))
-        except OSError:
-            break
-        caches[f"L{level} {kind}"] = size
-    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_model": cpu_model,
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": affinity,
-        "memory_gb": mem_gb,
-        "caches_per_core_or_shared": caches,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "numba_threads": numba.get_num_threads(),
-        "numpy_blas": blas_name(),
-        "env": {k: os.environ[k] for k in ("NUMBA_NUM_THREADS", "NUMBA_THREADING_LAYER", "NUMBA_CACHE_DIR",
-                                           "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS")
-                if k in os.environ},
-    }
-
-
-@numba.njit(parallel=True)
-def _fill(a, value):
-    for i in numba.prange(a.shape[0]):
-        a[i] = value
-
-
-@numba.njit(parallel=True)
-def _triad(a, b, c, s):
-    for i in numba.prange(a.shape[0]):
-        a[i] = b[i] + s * c[i]
-
-
-class CpuMonitor:
-    """Who used the CPUs over a section, in cores, from /proc/stat and /proc/self/stat:
-    this process (and its waited-for children), everybody else, and steal. 10 ms ticks."""
-
-    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-    @staticmethod
-    def _snapshot():
-        try:
-            with open("/proc/stat") as f:
-                v = [int(x) for x in f.readline().split()[1:]]
-            with open("/proc/self/stat") as f:
-                s = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        busy = v[0] + v[1] + v[2] + v[5] + v[6]
-        steal = v[7] if len(v) > 7 else 0
-        ours = sum(int(x) for x in s[11:15])
-        return time.perf_counter(), busy, steal, ours
-
-    def __init__(self):
-        self.start = self._snapshot()
-
-    def result(self) -> dict | None:
-        end = self._snapshot()
-        if self.start is None or end is None:
-            return None
-        wall = end[0] - self.start[0]
-        d_busy, d_steal, d_ours = (end[k] - self.start[k] for k in (1, 2, 3))
-        scale = 1.0 / (self.TICK * wall) if wall > 0 else 0.0
-        return {"wall_s": wall, "ours_cores": d_ours * scale, "others_cores": max(d_busy - d_ours, 0) * scale,
-                "steal_cores": d_steal * scale}
-
-
 RETRIES = 0
 DISTURBED_CORES = 0.2
 CONTENTION: list = []
 WAIT_QUIET_S = 0.0
-
-
-def wait_for_quiet(max_wait_s: float, threshold_cores: float = 0.15) -> float:
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < max_wait_s:
-        mon = CpuMonitor()
-        time.sleep(1.0)
-        r = mon.result()
-        if r is None or r["others_cores"] < threshold_cores:
-            break
-    return time.perf_counter() - t0
 
 
 def disturbed(contention: dict | None) -> bool:
@@ -258,30 +149,7 @@ def section(name: str):
             CONTENTION.append({"section": name, **r, "waited_for_quiet_s": waited})
 
 
-def triad_bandwidth(n: int = TRIAD_N, repeats: int = 5) -> dict:
-    """STREAM triad a = b + s*c, numba prange; arrays first touched in parallel."""
-    a, b, c = np.empty(n), np.empty(n), np.empty(n)
-    _fill(a, 0.0)
-    _fill(b, 1.0)
-    _fill(c, 2.0)
-    _triad(a, b, c, 3.0)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        _triad(a, b, c, 3.0)
-        times.append(time.perf_counter() - t0)
-    assert a[0] == 7.0 and a[-1] == 7.0
-    best = min(times)
-    gb_s = TRIAD_BYTES_PER_ELEMENT * n / best / 1e9
-    return {"elements": n, "best_s": best, "times_s": times, "gb_s": gb_s, "gb_s_with_write_allocate": gb_s * 32 / 24}
-
-
 # ---------------------------------------------------------------------- synthetic ground
-def grid_shape(n_cells: int) -> tuple[int, int]:
-    ny = max(1, int(math.sqrt(n_cells)))
-    return ny, max(1, round(n_cells / ny))
-
-
 def make_ground(n_cells: int, seed: int = SEED) -> dict:
     """A seeded synthetic 5 m grid of about ``n_cells``: a plane falling 0.5 % to the
     south-east, random bumps (a coarse 8-cell random field, +-0.4 m, plus 2 cm noise),
@@ -720,12 +588,6 @@ def numba_threads(report) -> int:
     return report["machine"]["numba_threads"]
 
 
-def md_table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def render(report: dict) -> str:
     m = report["machine"]
     out = [f"# Water benchmarks, {report['date']}", ""]
@@ -878,17 +740,6 @@ def render(report: dict) -> str:
     return "\n".join(out)
 
 
-def results_path(date: str) -> Path:
-    folder = Path(__file__).resolve().parent / "results"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"water-{date}.md"
-    k = 2
-    while path.exists():
-        path = folder / f"water-{date}-{k}.md"
-        k += 1
-    return path
-
-
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=float, nargs="+", default=[0.25, 1.0, 4.0, 16.0],
@@ -946,7 +797,7 @@ def main(argv=None) -> None:
     report["contention"] = CONTENTION
     text = render(report)
     print(text)
-    path = Path(args.out) if args.out else results_path(report["date"])
+    path = Path(args.out) if args.out else results_path("water", report["date"])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     print(f"wrote {path}", file=sys.stderr)
