@@ -120,6 +120,18 @@ def site_show(
         out.print(f"map written: {path}")
 
 
+def _model_bars(bar):
+    """A ``progress(model, done, total)`` callback drawing one rich bar per model."""
+    tasks = {}
+
+    def progress(model: str, done: float, total: float) -> None:
+        if model not in tasks:
+            tasks[model] = bar.add_task(f"{model} model", total=total)
+        bar.update(tasks[model], completed=done, total=total)
+
+    return progress
+
+
 @app.command("run")
 def run_command(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
@@ -132,14 +144,8 @@ def run_command(
     from heatsim.run import run_scenario
 
     with Progress(console=err, transient=True) as bar:
-        tasks = {}
-
-        def progress(model: str, done: float, total: float) -> None:
-            if model not in tasks:
-                tasks[model] = bar.add_task(f"{model} model", total=total)
-            bar.update(tasks[model], completed=done, total=total)
-
-        folder = run_scenario(scenario, out=out_dir, resolution_m=resolution, progress=progress, say=out.print)
+        folder = run_scenario(scenario, out=out_dir, resolution_m=resolution, progress=_model_bars(bar),
+                              say=out.print)
     out.print(f"run written: {folder}")
 
 
@@ -164,14 +170,8 @@ def compare_command(
     if base is None or not scenarios:
         raise InputError("compare", "arguments", "give a base scenario and at least one scenario, or --all")
     with Progress(console=err, transient=True) as bar:
-        tasks = {}
-
-        def progress(model: str, done: float, total: float) -> None:
-            if model not in tasks:
-                tasks[model] = bar.add_task(f"{model} model", total=total)
-            bar.update(tasks[model], completed=done, total=total)
-
-        folder = compare(base, scenarios, out=out_dir, resolution_m=resolution, progress=progress, say=out.print)
+        folder = compare(base, scenarios, out=out_dir, resolution_m=resolution, progress=_model_bars(bar),
+                         say=out.print)
     out.print(f"comparison written: {folder}")
 
 

@@ -76,7 +76,8 @@ def test_sealed_closed_bowl_keeps_all_rain_and_fills_to_the_level_the_volume_imp
     np.testing.assert_allclose((bed32 + depth)[wet], implied, atol=0.01)  # 1 cm: thin films on the slopes
 
 
-def test_sandy_field_takes_in_light_rain_and_sealed_surfaces_send_it_to_the_sewer():
+def grass_and_asphalt_site():
+    """The tiny grid, flat, grass on the west half and asphalt on the east half."""
     arrays = tiny_arrays()
     ny, nx = arrays["landcover"].shape
     lc = np.full((ny, nx), T.code("grass"), "uint8")
@@ -84,7 +85,11 @@ def test_sandy_field_takes_in_light_rain_and_sealed_surfaces_send_it_to_the_sewe
     arrays.update(landcover=lc, elevation=np.full((ny, nx), 15.0, "float32"),
                   building_height=np.zeros((ny, nx), "float32"), canopy=np.zeros((ny, nx), "float32"),
                   tree_height=np.zeros((ny, nx), "float32"))
-    site = make_site(arrays, tiny_grid())
+    return make_site(arrays, tiny_grid()), lc
+
+
+def test_sandy_field_takes_in_light_rain_and_sealed_surfaces_send_it_to_the_sewer():
+    site, lc = grass_and_asphalt_site()
     result = run(site, storm(5.0, 60), WaterSetup(edge="closed", after_storm_h=0.5, sewer_capacity_mm_h=32.4))
     infiltrated = result.infiltrated_mm
     # 5 mm/h is below the sandy loam's conductivity (Rawls 1983: 10.9 mm/h): all that reaches the grass soaks in
@@ -194,14 +199,7 @@ def test_a_wet_storm_before_the_heat_cools_permeable_ground_and_not_sealed_groun
     from heatsim.heat.summary import local_hour_index
     from heatsim.weather import load_heat_weather
 
-    arrays = tiny_arrays()
-    ny, nx = arrays["landcover"].shape
-    lc = np.full((ny, nx), T.code("grass"), "uint8")
-    lc[:, nx // 2:] = T.code("asphalt")
-    arrays.update(landcover=lc, elevation=np.full((ny, nx), 15.0, "float32"),
-                  building_height=np.zeros((ny, nx), "float32"), canopy=np.zeros((ny, nx), "float32"),
-                  tree_height=np.zeros((ny, nx), "float32"))
-    site = make_site(arrays, tiny_grid())
+    site, lc = grass_and_asphalt_site()
     wet = run(site, storm(20.0, 120), WaterSetup(edge="open", after_storm_h=0.5))
     weather = load_heat_weather("hittegolf-2019", days=1, spinup_days=0)
     params = HeatParameters(time_step_s=900.0)
