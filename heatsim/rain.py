@@ -128,7 +128,6 @@ the site is the scenario's business, not this file's.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from dataclasses import dataclass, field
@@ -136,6 +135,7 @@ from pathlib import Path
 
 import numpy as np
 
+from heatsim.csvfiles import read_csv_table
 from heatsim.errors import InputError
 from heatsim.presets import STORM_PRESETS
 
@@ -388,31 +388,9 @@ def preset_storm(name: str) -> Hyetograph:
 
 def _read_rows(path: Path, kind: str, columns: tuple[str, ...]) -> tuple[list[list[str]], list[int]]:
     """Data rows (as strings, in the order of ``columns``) and each row's line number."""
-    if not path.is_file():
-        raise InputError(path, None, f"no such {kind} file" if not path.exists() else "not a file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, None, f"not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        fields = [f.strip() for f in next(csv.reader(io.StringIO(stripped)))]
-        if header is None:
-            header, header_line = fields, lineno
-            _check_columns(path, header, columns)
-            continue
-        if len(fields) != len(header):
-            raise InputError(path, f"line {lineno}",
-                             f"{len(fields)} values, but the header (line {header_line}) names {len(header)} columns")
-        rows.append([fields[header.index(c)] for c in columns])
-        lines.append(lineno)
-    if header is None:
-        raise InputError(path, None, f"empty: expected a header row ({','.join(columns)}) and data rows (CSV)")
+    header, rows, lines = read_csv_table(path, kind, empty_hint=f"a header row ({','.join(columns)}) and data rows (CSV)",
+                                         check_header=lambda p, h: _check_columns(p, h, columns))
+    rows = [[row[header.index(c)] for c in columns] for row in rows]
     if len(rows) < 2:
         raise InputError(path, "time", f"{len(rows)} data row(s); expected at least 2 (the time step is the "
                                        f"spacing of the rows)")

@@ -81,8 +81,6 @@ repeats that day for the spin-up days and the simulated days.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import warnings
 from dataclasses import dataclass
@@ -93,6 +91,7 @@ import numpy as np
 import pandas as pd
 import pvlib
 
+from heatsim.csvfiles import read_csv_table
 from heatsim.errors import InputError
 from heatsim.presets import HEAT_PRESETS
 
@@ -282,32 +281,7 @@ def interpolate(weather: Weather, times):
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     """Header, data rows (as strings) and each row's line number in the file."""
-    if not path.is_file():
-        raise InputError(path, None, "no such weather file" if not path.exists() else "not a file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, None, f"not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        fields = [f.strip() for f in next(csv.reader(io.StringIO(stripped)))]
-        if header is None:
-            header = fields
-            header_line = lineno
-            continue
-        if len(fields) != len(header):
-            raise InputError(path, f"line {lineno}",
-                             f"{len(fields)} values, but the header (line {header_line}) names {len(header)} columns")
-        rows.append(fields)
-        lines.append(lineno)
-    if header is None:
-        raise InputError(path, None, "empty: expected a header row and data rows (CSV)")
-    return header, rows, lines
+    return read_csv_table(path, "weather")
 
 
 def _check_columns(path: Path, header: list[str]) -> None:
