@@ -112,11 +112,8 @@ def sunlit_fraction(surface_m, vegetation_top_m, canopy, *, cell_size_m, sun_azi
             for j in range(nx):
                 out[i, j] = 0.0
         return out
-    azimuth = math.radians(sun_azimuth_deg)
-    row_per_step = -math.cos(azimuth) * 0.5  # rows grow southward
-    col_per_step = math.sin(azimuth) * 0.5  # columns grow eastward
-    rise_per_step_m = 0.5 * cell_size_m * math.tan(math.radians(sun_elevation_deg))
-    n_steps = int(max_distance_m / (0.5 * cell_size_m))
+    row_per_step, col_per_step, rise_per_step_m, n_steps = _ray_steps(sun_azimuth_deg, sun_elevation_deg,
+                                                                     cell_size_m, max_distance_m)
     opacity = 1.0 - leaf_transmissivity
     for i in numba.prange(ny):
         for j in range(nx):
@@ -125,12 +122,21 @@ def sunlit_fraction(surface_m, vegetation_top_m, canopy, *, cell_size_m, sun_azi
     return out
 
 
+@numba.njit(cache=True, fastmath=False)
+def _ray_steps(sun_azimuth_deg, sun_elevation_deg, cell_size_m, max_distance_m):
+    """Per half-cell step of a ray towards the sun: rows (southward +), columns (eastward +),
+    rise [m]; and the number of steps within ``max_distance_m``."""
+    azimuth = math.radians(sun_azimuth_deg)
+    return (-math.cos(azimuth) * 0.5, math.sin(azimuth) * 0.5,
+            0.5 * cell_size_m * math.tan(math.radians(sun_elevation_deg)), int(max_distance_m / (0.5 * cell_size_m)))
+
+
 @numba.njit(cache=True, fastmath=False, inline="always")
 def _beam(surface_m, vegetation_top_m, canopy, i, j, row_per_step, col_per_step, rise_per_step_m, n_steps,
           max_height_m, opacity):
     """The ray of :func:`sunlit_fraction` from cell (i, j); see its Notes."""
     ny, nx = surface_m.shape
-    z0 = surface_m[i, j] + 0.01
+    z0 = surface_m[i, j] + RAY_START_OFFSET_M
     beam = 1.0
     last_r = i
     last_c = j
@@ -185,11 +191,8 @@ def sunlit_fraction_cells(surface_m, vegetation_top_m, canopy, cells, horizon_he
             out[m] = 0.0
         return out
     nx = surface_m.shape[1]
-    azimuth = math.radians(sun_azimuth_deg)
-    row_per_step = -math.cos(azimuth) * 0.5
-    col_per_step = math.sin(azimuth) * 0.5
-    rise_per_step_m = 0.5 * cell_size_m * math.tan(math.radians(sun_elevation_deg))
-    n_steps = int(max_distance_m / (0.5 * cell_size_m))
+    row_per_step, col_per_step, rise_per_step_m, n_steps = _ray_steps(sun_azimuth_deg, sun_elevation_deg,
+                                                                     cell_size_m, max_distance_m)
     opacity = 1.0 - leaf_transmissivity
     for m in numba.prange(n):
         i = cells[m] // nx
