@@ -4,8 +4,9 @@
 whose manifest has the same run key, i.e. the same heatsim version, resolution, scenario
 texts and input files, is reused), then writes a new comparison folder::
 
-    <cmp>/indicators.csv, indicators.json   every numeric indicator of summary.json (town and
-                                           districts) per scenario, and scenario minus base
+    <cmp>/indicators.csv, indicators.json   every numeric indicator of summary.json (heat, water
+                                           and exposure; town and districts) per scenario, and
+                                           scenario minus base
     <cmp>/maps/<scenario>-minus-<base>-<map>.tif / .png   difference maps
     <cmp>/runs.json                         the run folder used for each scenario
 
@@ -94,9 +95,9 @@ def compare(base: Path, scenarios: list[Path], out: Path | None = None, resoluti
         listed = "; ".join(f"{s.path.name}: site {s.site} at {effective_resolution(s, resolution_m):g} m" for s in loaded)
         raise InputError(paths[1] if len(paths) > 1 else paths[0], "site",
                          f"scenarios on different sites or grids cannot be compared ({listed})")
-    runs: dict[str, Path] = {}
+    runs: dict[Path, Path] = {}  # scenario file -> run folder
     for scenario in loaded:
-        if scenario.name in runs:
+        if scenario.path in runs:
             continue
         res = effective_resolution(scenario, resolution_m)
         key = run_key(scenario, res, {str(p): sha256(p) for p in input_files(scenario)})
@@ -106,7 +107,7 @@ def compare(base: Path, scenarios: list[Path], out: Path | None = None, resoluti
         else:
             say(f"{scenario.name}: running at {res:g} m")
             folder = run_scenario(scenario.path, resolution_m=res, progress=progress, say=say)
-        runs[scenario.name] = folder
+        runs[scenario.path] = folder
     # columns: the base, then each scenario as given (a scenario given twice, or the base
     # itself, gets a numbered label: comparing a scenario with itself must show zeros)
     labels: list[str] = []
@@ -115,10 +116,10 @@ def compare(base: Path, scenarios: list[Path], out: Path | None = None, resoluti
         while label in labels:
             label, k = f"{scenario.name}#{k}", k + 1
         labels.append(label)
-    folder_of = {label: runs[s.name] for label, s in zip(labels, loaded)}
+    folder_of = {label: runs[s.path] for label, s in zip(labels, loaded)}
     base_name = labels[0]
     summaries = {n: json.loads((folder_of[n] / "summary.json").read_text(encoding="utf-8")) for n in labels}
-    flat = {n: flatten({k: v for k, v in summaries[n].items() if k in ("heat", "water")}) for n in labels}
+    flat = {n: flatten({k: v for k, v in summaries[n].items() if k in ("heat", "water", "exposure")}) for n in labels}
     _check_same_grid(folder_of)
 
     stamp = time.strftime("%Y%m%d-%H%M%S")

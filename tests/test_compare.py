@@ -31,7 +31,8 @@ def test_comparing_a_scenario_with_itself_gives_zero_everywhere_and_reuses_the_r
     assert len(runs) == 1  # the base ran once
     table = json.loads((tmp_path / "same" / "indicators.json").read_text())
     assert table["scenarios"] == ["base#2"] and len(table["rows"]) > 50
-    assert {r["indicator"] for r in table["rows"]} >= {"heat.surface_temperature_15h_c.mean", "water.rain_m3"}
+    assert {r["indicator"] for r in table["rows"]} >= {"heat.surface_temperature_15h_c.mean", "water.rain_m3",
+                                                       "exposure.person_hours_strong_heat_stress.all"}
     differences = [r["base#2 - base"] for r in table["rows"] if r["base#2 - base"] is not None]
     assert len(differences) == len(table["rows"]) and all(d == 0.0 for d in differences)
     for tif in (tmp_path / "same" / "maps").glob("*.tif"):
