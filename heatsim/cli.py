@@ -84,6 +84,8 @@ def site_import(
     districts: Optional[Path] = typer.Option(None, help="GeoJSON of districts (polygons)."),
     district_field: str = typer.Option("name", help="Property holding the district name."),
     name: Optional[str] = typer.Option(None, help="Site name (default: the folder name)."),
+    population: Optional[Path] = typer.Option(None, help="GeoJSON of statistical sectors (polygons with residents, "
+                                              "share_over_65, share_under_5)."),
 ):
     """Build a site from real rasters, reprojected and resampled to one grid."""
     from heatsim.site.importer import import_site
@@ -93,7 +95,7 @@ def site_import(
         folder = import_site(landcover=landcover, dtm=dtm, out=out_dir, legend=legend, mapping_csv=mapping,
                              building_height=building_height, dsm=dsm, bbox=box, resolution_m=resolution, crs=crs,
                              soil_texture=soil_texture, districts=districts, district_field=district_field, name=name,
-                             progress=lambda m: status.update(f"importing: {m}"))
+                             population=population, progress=lambda m: status.update(f"importing: {m}"))
     out.print(f"site written to {folder}")
 
 

@@ -45,7 +45,7 @@ def new_run_folder(parent: Path, name: str) -> Path:
     return folder
 
 
-def _exposure(site, table, heat_result, water_result):
+def _exposure(site, table, heat_result, water_result, site_folder=None):
     """Residents exposed to heat stress, tropical nights and flooding, and beyond a 15-minute
     walk of a cool place (heatsim/population.py, heatsim/walking.py); returns the summary and
     the walking-time map [min] (None without the heat model)."""
@@ -53,11 +53,11 @@ def _exposure(site, table, heat_result, water_result):
     from heatsim.grid import Grid
     from heatsim.heat.model import ROOF_CLASSES
     from heatsim.heat.summary import key_maps, last_day_slice, local_hour_index
-    from heatsim.population import exposure_summary, schematic_population
+    from heatsim.population import exposure_summary, population_for
     from heatsim.walking import cool_places, targets_for, walkable_cells, walking_time_s
 
     roof_codes = table.codes(list(ROOF_CLASSES))
-    residents = schematic_population(site, roof_codes)
+    population = population_for(site, site_folder, roof_codes)
     codes = {c.name: c.code for c in table.classes.values()}
     walkable = walkable_cells(site["landcover"].values, codes)  # doors open onto walkable cells
     hours = night = walk = None
@@ -72,7 +72,7 @@ def _exposure(site, table, heat_result, water_result):
         places = cool_places(lc, utci15, codes, grid.cell_area_m2, threshold_c=p.utci_strong_stress_c)
         walk = walking_time_s(walkable, targets_for(places, walkable), grid.resolution_m)
     depth = water_result.max_depth_m if water_result is not None else None
-    summary = exposure_summary(site, residents, ~walkable, utci_hours_above=hours, night_min_air_c=night, max_depth_m=depth,
+    summary = exposure_summary(site, population, ~walkable, utci_hours_above=hours, night_min_air_c=night, max_depth_m=depth,
                                walking_time_s=walk)
     return summary, (None if walk is None else walk / 60.0)
 
@@ -127,7 +127,7 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
     from heatsim.heat.parameters import HeatParameters
     from heatsim.heat.summary import heat_summary, write_heat_outputs
     from heatsim.rain import load_storm
-    from heatsim.site.store import load_site
+    from heatsim.site.store import load_site, resolve_site
     from heatsim.water.model import WaterModel
     from heatsim.water.summary import water_summary, write_water_outputs
     from heatsim.weather import load_heat_weather
@@ -185,7 +185,8 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
         if heat_result is not None:
             write_heat_outputs(tmp / "heat", site, heat_result)
             summary["heat"] = heat_summary(site, scenario.table, heat_result)
-        summary["exposure"], walk_min = _exposure(site, scenario.table, heat_result, water_result)
+        summary["exposure"], walk_min = _exposure(site, scenario.table, heat_result, water_result,
+                                                  resolve_site(scenario.site))
         if walk_min is not None:
             from heatsim.grid import Grid
 

@@ -458,3 +458,35 @@ def test_districts_covering_part_of_the_site_leave_zero_elsewhere(tmp_path, bbk_
     out = import_site(**bbk_inputs, legend="bbk", out=tmp_path / "half_site", resolution_m=2, districts=path)
     district = load_site(out)["district"].values
     assert (district[:, :9] == 1).all() and (district[:, 11:] == 0).all()
+
+
+def test_population_sectors_travel_with_the_imported_site_and_a_bad_one_stops_the_import(tmp_path, worldcover):
+    import json
+
+    from heatsim.errors import InputError
+    from heatsim.population import POPULATION_FILE, population_for
+    from heatsim.site.store import resolve_site
+
+    path, _ = worldcover
+    bounds = worldcover_bounds_31370()
+    dtm = constant_dtm(tmp_path / "dtm.tif", 17.0, bounds=bounds)
+    x0, y0, x1, y1 = bounds
+    ring = [[x0 + 20, y0 + 20], [x1 - 20, y0 + 20], [x1 - 20, y1 - 20], [x0 + 20, y1 - 20], [x0 + 20, y0 + 20]]
+    sectors = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:31370"}},
+               "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                             "properties": {"residents": 1234, "share_over_65": 0.25, "share_under_5": 0.04}}]}
+    good = tmp_path / "sectors.geojson"
+    good.write_text(json.dumps(sectors))
+    out = import_site(landcover=path, dtm=dtm, out=tmp_path / "with_people", resolution_m=10, population=good)
+    assert (out / POPULATION_FILE).read_bytes() == good.read_bytes()
+    assert site_toml(out)["provenance"]["inputs"]["population"]["path"] == str(good.resolve())
+    site = load_site(out)
+    pop = population_for(site, resolve_site(str(out)), [TABLE.code("building")])
+    assert pop.residents.sum() == pytest.approx(1234.0) and pop.source.startswith("statistical sectors")
+
+    sectors["features"][0]["properties"]["share_over_65"] = 1.5
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps(sectors))
+    with pytest.raises(InputError, match=r"share_over_65: expected a number in \[0, 1\]"):
+        import_site(landcover=path, dtm=dtm, out=tmp_path / "no_site", resolution_m=10, population=bad)
+    assert not (tmp_path / "no_site").exists()

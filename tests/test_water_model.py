@@ -218,7 +218,7 @@ def test_a_wet_storm_before_the_heat_cools_permeable_ground_and_not_sealed_groun
 def test_exposure_counts_residents_at_their_door_and_districts_add_up():
     """Two districts, residents in one building block; heat-stress hours, night air and
     flood depth given: every figure follows from them by hand."""
-    from heatsim.population import SHARE_OVER_65, exposure_summary, schematic_population
+    from heatsim.population import SHARE_OVER_65, SHARE_UNDER_5, Population, exposure_summary, schematic_population
 
     arrays = tiny_arrays()
     ny, nx = arrays["landcover"].shape
@@ -235,7 +235,9 @@ def test_exposure_counts_residents_at_their_door_and_districts_add_up():
     night = np.full((ny, nx), 18.0)
     night[:, 30:] = 22.0  # the east half (where the block stands, cols 35-44) stays above 20 C
     depth = np.zeros((ny, nx))
-    summary = exposure_summary(site, residents, roof, utci_hours_above=hours, night_min_air_c=night, max_depth_m=depth)
+    population = Population(residents, np.full((ny, nx), SHARE_OVER_65), np.full((ny, nx), SHARE_UNDER_5), "test")
+    summary = exposure_summary(site, population, roof, utci_hours_above=hours, night_min_air_c=night,
+                               max_depth_m=depth)
     assert summary["residents"] == pytest.approx(1000.0)
     assert summary["person_hours_strong_heat_stress"]["all"] == pytest.approx(3000.0)
     assert summary["person_hours_strong_heat_stress"]["over_65"] == pytest.approx(3000.0 * SHARE_OVER_65)
@@ -245,3 +247,49 @@ def test_exposure_counts_residents_at_their_door_and_districts_add_up():
     assert west["residents"] + east["residents"] == pytest.approx(summary["residents"])
     assert (west["person_hours_strong_heat_stress"]["all"] + east["person_hours_strong_heat_stress"]["all"]
             == pytest.approx(summary["person_hours_strong_heat_stress"]["all"]))
+
+
+def test_statistical_sectors_place_their_residents_and_shares_and_bad_sectors_are_refused(tmp_path):
+    """Two sectors over the tiny site: each sector's residents land on the building floor area
+    inside it (or spread over it when it has no building), its shares on its cells; a sector
+    outside the site or without a number is one clear error."""
+    import json
+
+    from conftest import cell_box, polygon_geojson
+
+    from heatsim.population import POPULATION_FILE, exposure_summary, population_for
+
+    site = make_site(tiny_arrays(), tiny_grid())  # the building block: rows 10-19, cols 35-44
+    ny, nx = site["landcover"].shape
+
+    def sectors(rows):
+        data = polygon_geojson(cell_box(0, ny, 30, nx))  # east: holds the building block
+        west = polygon_geojson(cell_box(0, ny, 0, 30))["features"][0]
+        data["features"][0]["properties"] = rows[0]
+        west["properties"] = rows[1]
+        data["features"].append(west)
+        (tmp_path / POPULATION_FILE).write_text(json.dumps(data))
+
+    sectors([{"residents": 300, "share_over_65": 0.3, "share_under_5": 0.04},
+             {"residents": 100, "share_over_65": 0.1, "share_under_5": 0.08}])
+    roof_codes = [T.code("building")]
+    pop = population_for(site, tmp_path, roof_codes)
+    roof = np.isin(site["landcover"].values, roof_codes)
+    assert pop.residents[:, 30:].sum() == pytest.approx(300.0) and pop.residents[roof].sum() == pytest.approx(300.0)
+    assert pop.residents[:, :30].sum() == pytest.approx(100.0)  # no building there: spread over the sector
+    assert np.allclose(pop.residents[:, :30], 100.0 / (ny * 30))
+    assert (pop.share_over_65[:, 30:] == 0.3).all() and (pop.share_under_5[:, :30] == 0.08).all()
+    hours = np.full((ny, nx), 2.0)
+    summary = exposure_summary(site, pop, roof, utci_hours_above=hours, night_min_air_c=None, max_depth_m=None)
+    assert summary["person_hours_strong_heat_stress"]["over_65"] == pytest.approx(2.0 * (300 * 0.3 + 100 * 0.1))
+    assert summary["source"].startswith("statistical sectors")
+
+    sectors([{"residents": 300, "share_over_65": 0.3, "share_under_5": 0.04},
+             {"residents": "many", "share_over_65": 0.1, "share_under_5": 0.08}])
+    with pytest.raises(InputError, match=r"features\[1\]\.properties\.residents: expected a number"):
+        population_for(site, tmp_path, roof_codes)
+    far = polygon_geojson([(10000, 10000), (10100, 10000), (10100, 10100), (10000, 10000)])
+    far["features"][0]["properties"] = {"residents": 5, "share_over_65": 0.2, "share_under_5": 0.05}
+    (tmp_path / POPULATION_FILE).write_text(json.dumps(far))
+    with pytest.raises(InputError, match="covers no cell of the site"):
+        population_for(site, tmp_path, roof_codes)

@@ -335,7 +335,8 @@ def import_site(*, landcover: Path, dtm: Path, out: Path, legend: str = "worldco
                 building_height: Path | None = None, dsm: Path | None = None,
                 bbox: tuple[float, float, float, float] | None = None, resolution_m: float | None = None,
                 crs: str = "EPSG:31370", soil_texture: str = "sandy_loam", districts: Path | None = None,
-                district_field: str = "name", name: str | None = None, progress: Progress | None = None) -> Path:
+                district_field: str = "name", name: str | None = None, population: Path | None = None,
+                progress: Progress | None = None) -> Path:
     """Build a site from real rasters and write it as a site definition folder ``out``.
 
     Parameters
@@ -505,14 +506,23 @@ def import_site(*, landcover: Path, dtm: Path, out: Path, legend: str = "worldco
         "inputs": {key: {"path": str(p.resolve()), "sha256": sha256(p)} for key, p in inputs.items() if p is not None},
     }
     site = _dataset(grid, arrays)
+
+    extra = {}
+    if population is not None:
+        from heatsim.population import POPULATION_FILE, sector_population
+
+        say(f"reading population {population}")
+        population = Path(population)
+        sector_population(site, population, [c.code for c in table.classes.values() if c.obstacle])  # checks it
+        extra[POPULATION_FILE] = population
+        provenance["inputs"]["population"] = {"path": str(population.resolve()), "sha256": sha256(population)}
     site.attrs.update(name=site_name, title=f"{site_name} (imported from {landcover.name}, legend {the_legend.name})",
                       resolution_m=grid.resolution_m, districts=json.dumps(district_names),
                       provenance=json.dumps(provenance))
-
     say(f"writing {out}")
     definition = {"name": site_name, "title": site.attrs["title"], "kind": "rasters", "crs": grid.crs,
                   "resolution_m": grid.resolution_m, "provenance": provenance}
-    _write(out, definition, site)
+    _write(out, definition, site, extra)
     return out
 
 
@@ -526,8 +536,9 @@ def _dataset(grid: Grid, arrays: dict[str, np.ndarray]) -> xr.Dataset:
     return xr.Dataset(layers).rio.write_crs(grid.crs).rio.write_transform(grid.transform)
 
 
-def _write(out: Path, definition: dict, site: xr.Dataset) -> None:
-    """Write ``site.toml`` and ``rasters/`` into a temporary folder beside ``out`` and rename it into place."""
+def _write(out: Path, definition: dict, site: xr.Dataset, extra_files: dict[str, Path] | None = None) -> None:
+    """Write ``site.toml``, ``rasters/`` and copies of ``extra_files`` (name in the folder -> source)
+    into a temporary folder beside ``out`` and rename it into place."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
@@ -537,6 +548,8 @@ def _write(out: Path, definition: dict, site: xr.Dataset) -> None:
     try:
         (tmp / SITE_TOML).write_text(_site_toml(definition), encoding="utf-8")
         write_site_folder(site, tmp / "rasters")
+        for name, source in (extra_files or {}).items():
+            shutil.copyfile(source, tmp / name)
         if out.exists():  # appeared while we were importing
             raise InputError(out, "out", "exists; choose a new folder")
         tmp.rename(out)
