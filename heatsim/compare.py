@@ -7,7 +7,8 @@ texts and input files, is reused), then writes a new comparison folder::
     <cmp>/indicators.csv, indicators.json   every numeric indicator of summary.json (heat, water
                                            and exposure; town and districts) per scenario, and
                                            scenario minus base
-    <cmp>/maps/<scenario>-minus-<base>-<map>.tif / .png   difference maps
+    <cmp>/maps/<scenario>-minus-<base>-<map>.tif / .png   difference maps (and -zoom.png, around
+                                                          where the change is, when it is local)
     <cmp>/runs.json                         the run folder used for each scenario
 
 Scenarios on different sites or grids are refused: their maps cannot be subtracted.
@@ -29,6 +30,8 @@ import rioxarray
 from heatsim.errors import InputError
 from heatsim.grid import Grid
 from heatsim.paths import current_umask, new_path, results_dir
+
+ZOOM_MARGIN_M = 300.0  # around the notable change in the zoomed difference map
 
 #: the difference maps: name -> (file in a run folder, what it is, unit)
 DIFFERENCE_MAPS = {
@@ -192,13 +195,6 @@ def _csv(value) -> str:
 
 
 def _difference_map(base_tif: Path, scenario_tif: Path, stem: Path, what: str, unit: str, name: str, base: str):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from heatsim.maps import add_north_arrow, add_scale_bar
-
     a = rioxarray.open_rasterio(base_tif, masked=True).squeeze("band", drop=True)
     b = rioxarray.open_rasterio(scenario_tif, masked=True).squeeze("band", drop=True)
     diff = (b - a).astype(np.float32)
@@ -214,23 +210,48 @@ def _difference_map(base_tif: Path, scenario_tif: Path, stem: Path, what: str, u
     # with at least 5 % of the largest change
     notable = np.abs(finite)[np.abs(finite) >= 0.05 * largest] if largest > 0 else finite
     limit = float(np.percentile(notable, 99)) if largest > 0 else 1.0
+    notable_cells = int((np.abs(finite) >= 0.05 * largest).sum()) if largest > 0 else 0
+    title = (f"{what}: {name} minus {base}\nlargest change {largest:.3g} {unit}; {notable_cells} cells change by "
+             f"at least 5 % of it; colours clipped at {limit:.3g} {unit}")
+    footer = (f"heatsim difference map; runs: {scenario_tif.parent.parent.name} minus {base_tif.parent.parent.name}; "
+              f"{grid.resolution_m:g} m cells")
+    label = f"{name} minus {base} [{unit}]"
+    _draw(values, grid, stem.with_suffix(".png"), title, footer, label, limit)
+    # a project changes a few squares of a town: a second map zoomed to where the notable change is
+    if largest > 0:
+        rows, cols = np.nonzero(np.nan_to_num(np.abs(values)) >= 0.05 * largest)
+        margin = int(np.ceil(ZOOM_MARGIN_M / grid.resolution_m))
+        r0, r1 = max(rows.min() - margin, 0), min(rows.max() + margin + 1, grid.ny)
+        c0, c1 = max(cols.min() - margin, 0), min(cols.max() + margin + 1, grid.nx)
+        if (r1 - r0) * (c1 - c0) < 0.5 * grid.ny * grid.nx:
+            window = Grid(grid.x_min + c0 * grid.resolution_m, grid.y_max - r0 * grid.resolution_m, grid.resolution_m,
+                          c1 - c0, r1 - r0, grid.crs)
+            _draw(values[r0:r1, c0:c1], window, stem.with_name(stem.name + "-zoom.png"), title + " (zoomed)", footer,
+                  label, limit)
+
+
+def _draw(values: np.ndarray, grid: Grid, path: Path, title: str, footer: str, label: str, limit: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from heatsim.maps import add_north_arrow, add_scale_bar
+
     aspect = (grid.bounds[3] - grid.bounds[1]) / (grid.bounds[2] - grid.bounds[0])
-    fig, ax = plt.subplots(figsize=(8.5, min(8.5 * aspect + 0.8, 14)))
+    fig, ax = plt.subplots(figsize=(8.5, min(max(8.5 * aspect, 4.0) + 0.8, 14)))
     image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit,
                       extent=[grid.bounds[0], grid.bounds[2], grid.bounds[1], grid.bounds[3]], interpolation="nearest")
     bar = fig.colorbar(image, ax=ax, shrink=0.7, extend="both")
-    bar.set_label(f"{name} minus {base} [{unit}]")
-    notable_cells = int((np.abs(finite) >= 0.05 * largest).sum()) if largest > 0 else 0
-    ax.set_title(f"{what}: {name} minus {base}\nlargest change {largest:.3g} {unit}; {notable_cells} cells change by "
-                 f"at least 5 % of it; colours clipped at {limit:.3g} {unit}", fontsize=9)
+    bar.set_label(label)
+    ax.set_title(title, fontsize=9)
     ax.set_xlabel("x, Belgian Lambert 72 (EPSG:31370) [km]")
     ax.set_ylabel("y [km]")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:g}"))
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:g}"))
     add_scale_bar(ax, grid)
     add_north_arrow(ax, grid)
-    fig.text(0.01, 0.005, f"heatsim difference map; runs: {scenario_tif.parent.parent.name} minus "
-             f"{base_tif.parent.parent.name}; {grid.resolution_m:g} m cells", fontsize=6.5, color="0.3")
+    fig.text(0.01, 0.005, footer, fontsize=6.5, color="0.3")
     fig.tight_layout()
-    fig.savefig(stem.with_suffix(".png"), dpi=130)
+    fig.savefig(path, dpi=130)
     plt.close(fig)
