@@ -79,7 +79,7 @@ def outlets_on_grid(boundaries: WaterBoundaries, grid: Grid, bed_m: np.ndarray) 
     index, level, names, counts = [], [], [], []
     for b in boundaries.outlets:
         cells = _cells_under(b.geometry, grid, b.source, b.field + ".geometry")
-        bed = bed_m.ravel()[cells]
+        bed = np.asarray(bed_m, dtype=np.float64).ravel()[cells]
         held = bed if b.spec.level_m is None else np.maximum(bed, b.spec.level_m)
         index.append(cells)
         level.append(held)
@@ -124,7 +124,7 @@ def culverts_on_grid(culvert_layer: np.ndarray, stream_layer: np.ndarray, bed_m:
     labels, n = ndimage.label(piped, structure=eight)
     open_stream = (stream_layer == 1) & ~piped
     inlet, outlet, capacity, length = [], [], [], []
-    bed = bed_m.ravel()
+    bed = np.asarray(bed_m, dtype=np.float64).ravel()
     for k in range(1, n + 1):
         group = labels == k
         cells = np.flatnonzero(group)
