@@ -8,6 +8,7 @@ import math
 import os
 import platform
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numba
@@ -172,3 +173,28 @@ def results_path(kind: str, date: str) -> Path:
         path = folder / f"{kind}-{date}-{k}.md"
         k += 1
     return path
+
+
+DISTURBED_CORES = 0.2  # other processes using more than this many cores disturb a section
+CONTENTION: list = []  # one CpuMonitor result per section of the run, in order
+SETTINGS = {"wait_quiet_s": 0.0}  # set from --wait-quiet by the script
+
+
+def disturbed(contention: dict | None) -> bool:
+    return (contention is not None and contention["others_cores"] > DISTURBED_CORES
+            and contention["wall_s"] >= 1.0)
+
+
+@contextmanager
+def section(name: str):
+    """Time a section of the run: wait for quiet first (``SETTINGS``), then record who else
+    used the CPUs during it in ``CONTENTION``."""
+    wait_s = SETTINGS["wait_quiet_s"]
+    waited = wait_for_quiet(wait_s) if wait_s > 0 else 0.0
+    mon = CpuMonitor()
+    try:
+        yield
+    finally:
+        r = mon.result()
+        if r is not None:
+            CONTENTION.append({"section": name, **r, "waited_for_quiet_s": waited})

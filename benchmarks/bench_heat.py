@@ -134,8 +134,8 @@ from heatsim.kernels.walls import (
 from heatsim.landcover import default_table
 
 CELL_M = 5.0
-from bench_common import (CpuMonitor, grid_shape,  # noqa: E402
-                          machine_info, md_table, results_path, triad_bandwidth, wait_for_quiet)
+from bench_common import (CONTENTION, SETTINGS, disturbed, grid_shape,  # noqa: E402
+                          machine_info, md_table, results_path, section, triad_bandwidth)
 
 SEED = 20190725
 SUN_AZIMUTH_DEG, SUN_ELEVATION_DEG = 135.0, 35.0  # a mid-morning sun in July (Harelbeke)
@@ -214,27 +214,7 @@ MODEL_USES = {"sunlit_fraction_cells", "sky_view_factor", "wall_solar_weights", 
 # ---------------------------------------------------------------------- machine and triad
 FIRST_CALLS: dict = {}  # kernel -> its first call in this process (cache load or compile)
 RETRIES = 1  # a size disturbed by other processes is measured once more (set from --retries)
-DISTURBED_CORES = 0.2  # other processes using more than this many cores disturb a section
 TRIADS: list = []  # every triad measurement of the run, in order
-CONTENTION: list = []  # one CpuMonitor result per section, in order
-WAIT_QUIET_S = 0.0  # set from --wait-quiet
-
-
-def disturbed(contention: dict | None) -> bool:
-    return (contention is not None and contention["others_cores"] > DISTURBED_CORES
-            and contention["wall_s"] >= 1.0)
-
-
-@contextmanager
-def section(name: str):
-    waited = wait_for_quiet(WAIT_QUIET_S) if WAIT_QUIET_S > 0 else 0.0
-    mon = CpuMonitor()
-    try:
-        yield
-    finally:
-        r = mon.result()
-        if r is not None:
-            CONTENTION.append({"section": name, **r, "waited_for_quiet_s": waited})
 
 
 # ---------------------------------------------------------------------- synthetic town
@@ -1073,7 +1053,7 @@ def bench_model_blas1(resolution_m: float, time_steps, days: int, spinup_days: i
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--model-child", "--model-resolution",
                            str(resolution_m), "--model-time-steps", *(str(t) for t in time_steps),
                            "--model-days", str(days), "--model-spinup-days", str(spinup_days),
-                           "--wait-quiet", str(WAIT_QUIET_S), "--retries", str(RETRIES)],
+                           "--wait-quiet", str(SETTINGS["wait_quiet_s"]), "--retries", str(RETRIES)],
                           env=env, capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -1300,8 +1280,8 @@ def main(argv=None) -> None:
     ap.add_argument("--compile-probe-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--model-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    global WAIT_QUIET_S, RETRIES
-    WAIT_QUIET_S = args.wait_quiet
+    global RETRIES
+    SETTINGS["wait_quiet_s"] = args.wait_quiet
     RETRIES = args.retries
     if args.threads:
         numba.set_num_threads(args.threads)

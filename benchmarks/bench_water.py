@@ -92,8 +92,8 @@ from heatsim.kernels.overland_flow import (
 )
 
 CELL_M = 5.0
-from bench_common import (CpuMonitor, grid_shape,  # noqa: E402
-                          machine_info, md_table, results_path, triad_bandwidth, wait_for_quiet)
+from bench_common import (CONTENTION, SETTINGS, CpuMonitor, disturbed, grid_shape,  # noqa: E402
+                          machine_info, md_table, results_path, section, triad_bandwidth)
 
 SEED = 20240624
 F8 = 8  # bytes per float64
@@ -127,26 +127,6 @@ PARTS = ["face_fluxes", "limit_outflow", "update_depth", "flow_step"]
 # ---------------------------------------------------------------------- machine and triad
 # (machine_info, the triad and the CPU monitor are copied from bench_heat.py)
 RETRIES = 0
-DISTURBED_CORES = 0.2
-CONTENTION: list = []
-WAIT_QUIET_S = 0.0
-
-
-def disturbed(contention: dict | None) -> bool:
-    return (contention is not None and contention["others_cores"] > DISTURBED_CORES
-            and contention["wall_s"] >= 1.0)
-
-
-@contextmanager
-def section(name: str):
-    waited = wait_for_quiet(WAIT_QUIET_S) if WAIT_QUIET_S > 0 else 0.0
-    mon = CpuMonitor()
-    try:
-        yield
-    finally:
-        r = mon.result()
-        if r is not None:
-            CONTENTION.append({"section": name, **r, "waited_for_quiet_s": waited})
 
 
 # ---------------------------------------------------------------------- synthetic ground
@@ -766,8 +746,8 @@ def main(argv=None) -> None:
     ap.add_argument("--out", metavar="PATH", help="markdown file (default benchmarks/results/water-<date>.md)")
     ap.add_argument("--landlab-child", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    global WAIT_QUIET_S, RETRIES
-    WAIT_QUIET_S, RETRIES = args.wait_quiet, args.retries
+    global RETRIES
+    SETTINGS["wait_quiet_s"], RETRIES = args.wait_quiet, args.retries
     if args.threads:
         numba.set_num_threads(args.threads)
     if args.landlab_child is not None:
