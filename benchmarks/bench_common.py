@@ -198,3 +198,17 @@ def section(name: str):
         r = mon.result()
         if r is not None:
             CONTENTION.append({"section": name, **r, "waited_for_quiet_s": waited})
+
+
+def machine_header(m: dict, script: str) -> list[str]:
+    """The report lines that say on which machine a run was made (``m`` from :func:`machine_info`
+    plus the load average at the start) and how to read its numbers."""
+    return [f"Machine: {m['cpu_model']}, {m['cpus_usable']} usable CPUs, {m['memory_gb']} GB, "
+            f"caches {', '.join(f'{k} {v}' for k, v in m['caches_per_core_or_shared'].items())}; "
+            f"Python {m['python']}, NumPy {m['numpy']} ({m['numpy_blas']}), numba {m['numba']} "
+            f"({m['numba_threads']} threads, {m.get('numba_threading_layer', '?')}); {m['platform']}. "
+            f"Load average at start {', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}. "
+            f"Environment: {', '.join(f'{k}={v}' for k, v in m['env'].items()) or 'no thread settings'}.",
+            "",
+            f"All numbers from one run of `benchmarks/{script}.py`: compare them only with each other "
+            "(ratios), not with another run or machine."]

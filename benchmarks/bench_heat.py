@@ -134,7 +134,7 @@ from heatsim.kernels.walls import (
 from heatsim.landcover import default_table
 
 CELL_M = 5.0
-from bench_common import (CONTENTION, SETTINGS, disturbed, grid_shape,  # noqa: E402
+from bench_common import (CONTENTION, SETTINGS, machine_header, disturbed, grid_shape,  # noqa: E402
                           machine_info, md_table, results_path, section, triad_bandwidth)
 
 SEED = 20190725
@@ -1083,15 +1083,7 @@ def _ratio(x: float) -> str:
 def render(report: dict) -> str:
     m = report["machine"]
     out = [f"# Heat benchmarks, {report['date']}", ""]
-    out.append(f"Machine: {m['cpu_model']}, {m['cpus_usable']} usable CPUs, {m['memory_gb']} GB, "
-               f"caches {', '.join(f'{k} {v}' for k, v in m['caches_per_core_or_shared'].items())}; "
-               f"Python {m['python']}, NumPy {m['numpy']} ({m['numpy_blas']}), numba {m['numba']} "
-               f"({m['numba_threads']} threads, {m.get('numba_threading_layer', '?')}); {m['platform']}. "
-               f"Load average at start {', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}. "
-               f"Environment: {', '.join(f'{k}={v}' for k, v in m['env'].items()) or 'no thread settings'}.")
-    out.append("")
-    out.append("All numbers from one run of `benchmarks/bench_heat.py`: compare them only with each other "
-               "(ratios), not with another run or machine.")
+    out += machine_header(m, "bench_heat")
     t = report.get("triad")
     if t:
         out += ["", "## Memory bandwidth (triad)", ""]

@@ -92,7 +92,7 @@ from heatsim.kernels.overland_flow import (
 )
 
 CELL_M = 5.0
-from bench_common import (CONTENTION, SETTINGS, CpuMonitor, disturbed, grid_shape,  # noqa: E402
+from bench_common import (CONTENTION, SETTINGS, machine_header, CpuMonitor, disturbed, grid_shape,  # noqa: E402
                           machine_info, md_table, results_path, section, triad_bandwidth)
 
 SEED = 20240624
@@ -571,15 +571,7 @@ def numba_threads(report) -> int:
 def render(report: dict) -> str:
     m = report["machine"]
     out = [f"# Water benchmarks, {report['date']}", ""]
-    out.append(f"Machine: {m['cpu_model']}, {m['cpus_usable']} usable CPUs, {m['memory_gb']} GB, "
-               f"caches {', '.join(f'{k} {v}' for k, v in m['caches_per_core_or_shared'].items())}; "
-               f"Python {m['python']}, NumPy {m['numpy']} ({m['numpy_blas']}), numba {m['numba']} "
-               f"({m['numba_threads']} threads, {m.get('numba_threading_layer', '?')}); {m['platform']}. "
-               f"Load average at start {', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}. "
-               f"Environment: {', '.join(f'{k}={v}' for k, v in m['env'].items()) or 'no thread settings'}.")
-    out.append("")
-    out.append("All numbers from one run of `benchmarks/bench_water.py`: compare them only with each other "
-               "(ratios), not with another run or machine.")
+    out += machine_header(m, "bench_water")
     kern = report.get("kernels")
     if kern:
         out += ["", "## Overland-flow kernel vs its NumPy twin and the triad", ""]
