@@ -7,8 +7,7 @@ texts and input files, is reused), then writes a new comparison folder::
     <cmp>/indicators.csv, indicators.json   every numeric indicator of summary.json (heat, water
                                            and exposure; town and districts) per scenario, and
                                            scenario minus base
-    <cmp>/maps/<scenario>-minus-<base>-<map>.tif / .png   difference maps (and -zoom.png, around
-                                                          where the change is, when it is local)
+    <cmp>/maps/<scenario>-minus-<base>-<map>.tif   difference maps (GeoTIFF; pictures in the report)
     <cmp>/runs.json                         the run folder used for each scenario
 
 Scenarios on different sites or grids are refused: their maps cannot be subtracted.
@@ -30,8 +29,6 @@ import rioxarray
 from heatsim.errors import InputError
 from heatsim.grid import Grid
 from heatsim.paths import current_umask, new_path, results_dir
-
-ZOOM_MARGIN_M = 300.0  # around the notable change in the zoomed difference map
 
 #: the difference maps: name -> (file in a run folder, what it is, unit)
 DIFFERENCE_MAPS = {
@@ -136,8 +133,8 @@ def compare(base: Path, scenarios: list[Path], out: Path | None = None, resoluti
             for key, (rel, what, unit) in DIFFERENCE_MAPS.items():
                 a, b = folder_of[base_name] / rel, folder_of[name] / rel
                 if a.is_file() and b.is_file():
-                    stem = tmp / "maps" / f"{name.replace('#', '-')}-minus-{base_name}-{key}"
-                    _difference_map(a, b, stem, what, unit, name, base_name)
+                    path = tmp / "maps" / f"{name.replace('#', '-')}-minus-{base_name}-{key}.tif"
+                    _difference_map(a, b, path, what, unit, name, base_name)
         (tmp / "runs.json").write_text(json.dumps({n: str(p) for n, p in folder_of.items()}, indent=2),
                                        encoding="utf-8")
         os.chmod(tmp, 0o777 & ~current_umask())
@@ -194,64 +191,12 @@ def _csv(value) -> str:
     return f'"{text}"' if "," in text or '"' in text else text
 
 
-def _difference_map(base_tif: Path, scenario_tif: Path, stem: Path, what: str, unit: str, name: str, base: str):
+def _difference_map(base_tif: Path, scenario_tif: Path, path: Path, what: str, unit: str, name: str,
+                    base: str) -> None:
+    """Scenario minus base as a GeoTIFF (its picture is drawn by the report, heatsim.report.figures)."""
     a = rioxarray.open_rasterio(base_tif, masked=True).squeeze("band", drop=True)
     b = rioxarray.open_rasterio(scenario_tif, masked=True).squeeze("band", drop=True)
     diff = (b - a).astype(np.float32)
     diff.attrs = {"units": unit, "long_name": f"{what}: {name} minus {base}"}
     diff = diff.rio.write_crs(a.rio.crs).rio.write_nodata(np.nan, encoded=False)
-    diff.rio.to_raster(stem.with_suffix(".tif"), compress="deflate")
-    grid = Grid.of(a, str(base_tif))
-    values = diff.values
-    finite = values[np.isfinite(values)]
-    largest = float(np.abs(finite).max()) if finite.size else 0.0
-    # the scale follows the cells that changed notably (a project changes a few cells a lot and,
-    # through the air, many cells a little): the 99th percentile of |difference| over the cells
-    # with at least 5 % of the largest change
-    notable = np.abs(finite)[np.abs(finite) >= 0.05 * largest] if largest > 0 else finite
-    limit = float(np.percentile(notable, 99)) if largest > 0 else 1.0
-    notable_cells = int((np.abs(finite) >= 0.05 * largest).sum()) if largest > 0 else 0
-    title = (f"{what}: {name} minus {base}\nlargest change {largest:.3g} {unit}; {notable_cells} cells change by "
-             f"at least 5 % of it; colours clipped at {limit:.3g} {unit}")
-    footer = (f"heatsim difference map; runs: {scenario_tif.parent.parent.name} minus {base_tif.parent.parent.name}; "
-              f"{grid.resolution_m:g} m cells")
-    label = f"{name} minus {base} [{unit}]"
-    _draw(values, grid, stem.with_suffix(".png"), title, footer, label, limit)
-    # a project changes a few squares of a town: a second map zoomed to where the notable change is
-    if largest > 0:
-        rows, cols = np.nonzero(np.nan_to_num(np.abs(values)) >= 0.05 * largest)
-        margin = int(np.ceil(ZOOM_MARGIN_M / grid.resolution_m))
-        r0, r1 = max(rows.min() - margin, 0), min(rows.max() + margin + 1, grid.ny)
-        c0, c1 = max(cols.min() - margin, 0), min(cols.max() + margin + 1, grid.nx)
-        if (r1 - r0) * (c1 - c0) < 0.5 * grid.ny * grid.nx:
-            window = Grid(grid.x_min + c0 * grid.resolution_m, grid.y_max - r0 * grid.resolution_m, grid.resolution_m,
-                          c1 - c0, r1 - r0, grid.crs)
-            _draw(values[r0:r1, c0:c1], window, stem.with_name(stem.name + "-zoom.png"), title + " (zoomed)", footer,
-                  label, limit)
-
-
-def _draw(values: np.ndarray, grid: Grid, path: Path, title: str, footer: str, label: str, limit: float) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from heatsim.maps import add_north_arrow, add_scale_bar
-
-    aspect = (grid.bounds[3] - grid.bounds[1]) / (grid.bounds[2] - grid.bounds[0])
-    fig, ax = plt.subplots(figsize=(8.5, min(max(8.5 * aspect, 4.0) + 0.8, 14)))
-    image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit,
-                      extent=[grid.bounds[0], grid.bounds[2], grid.bounds[1], grid.bounds[3]], interpolation="nearest")
-    bar = fig.colorbar(image, ax=ax, shrink=0.7, extend="both")
-    bar.set_label(label)
-    ax.set_title(title, fontsize=9)
-    ax.set_xlabel("x, Belgian Lambert 72 (EPSG:31370) [km]")
-    ax.set_ylabel("y [km]")
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:g}"))
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:g}"))
-    add_scale_bar(ax, grid)
-    add_north_arrow(ax, grid)
-    fig.text(0.01, 0.005, footer, fontsize=6.5, color="0.3")
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    diff.rio.to_raster(path, compress="deflate")

@@ -11,6 +11,9 @@ Layout::
     <run>/scenario/*.yaml   the scenario files of the chain, as run
     <run>/heat/hourly.nc    hourly fields (CF-NetCDF)
     <run>/heat/*.tif        key maps (GeoTIFF, the site's CRS)
+    <run>/heat/diurnal.csv  hourly mean surface and air temperature: urban core, green in town, rural
+    <run>/changed.tif       1 where the scenario changed the site
+    <run>/exposure/walking_time_to_cool_place.tif
     <run>/water/*.tif       maximum depth and speed, time of the maximum, infiltration (GeoTIFF)
     <run>/water/depth_snapshots.nc, hydrographs.csv
 """
@@ -31,6 +34,7 @@ import numpy as np
 
 from heatsim import __version__
 from heatsim.errors import InputError
+from heatsim.grid import Grid
 from heatsim.paths import current_umask, results_dir, sha256
 from heatsim.scenario import apply_scenario, load_scenario
 
@@ -125,7 +129,7 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
     """
     from heatsim.heat.model import HeatModel
     from heatsim.heat.parameters import HeatParameters
-    from heatsim.heat.summary import heat_summary, write_heat_outputs
+    from heatsim.heat.summary import diurnal_course, heat_summary, write_heat_outputs
     from heatsim.rain import load_storm
     from heatsim.site.store import load_site, resolve_site
     from heatsim.water.model import WaterModel
@@ -185,17 +189,20 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
         if heat_result is not None:
             write_heat_outputs(tmp / "heat", site, heat_result)
             summary["heat"] = heat_summary(site, scenario.table, heat_result)
+            diurnal_course(site, scenario.table, heat_result).to_csv(tmp / "heat" / "diurnal.csv", index=False)
         summary["exposure"], walk_min = _exposure(site, scenario.table, heat_result, water_result,
                                                   resolve_site(scenario.site))
         if walk_min is not None:
-            from heatsim.grid import Grid
-
             (tmp / "exposure").mkdir()
             walk_map = Grid.of(site).dataarray(np.where(np.isfinite(walk_min), walk_min, np.nan).astype(np.float32),
                                                "walking_time_to_cool_place", "min", nodata=np.nan,
                                                description="walk to the nearest cool place (heatsim/walking.py); "
                                                            "no data where none can be reached or the cell is not walkable")
             walk_map.rio.to_raster(tmp / "exposure" / "walking_time_to_cool_place.tif", compress="deflate")
+        # the cells the scenario changed, for the maps that outline them
+        Grid.of(site).dataarray(changed.astype(np.uint8), "changed", "1", description="1 where the scenario "
+                                "changed the site (land cover, terrain, trees), else 0").rio.to_raster(
+            tmp / "changed.tif", compress="deflate")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         manifest = {
             "run_key": run_key(scenario, float(site.attrs["resolution_m"]), hashes),

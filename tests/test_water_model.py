@@ -293,3 +293,29 @@ def test_statistical_sectors_place_their_residents_and_shares_and_bad_sectors_ar
     (tmp_path / POPULATION_FILE).write_text(json.dumps(far))
     with pytest.raises(InputError, match="covers no cell of the site"):
         population_for(site, tmp_path, roof_codes)
+
+
+def test_with_the_air_held_at_the_station_a_wet_storm_changes_permeable_cells_only():
+    """The coupling check as the issue states it: with the town's air switched off (every
+    cell sees the station's air, ``town_air=False``) and only the infiltrated water handed
+    over, sealed cells are bit-for-bit identical after a wet storm and after none, while
+    the grass, whose soil took the water in, is cooler."""
+    from heatsim.heat.model import HeatModel
+    from heatsim.heat.parameters import HeatParameters
+    from heatsim.heat.summary import local_hour_index
+    from heatsim.weather import load_heat_weather
+
+    site, lc = grass_and_asphalt_site()
+    wet = run(site, storm(20.0, 120), WaterSetup(edge="open", after_storm_h=0.5))
+    weather = load_heat_weather("hittegolf-2019", days=1, spinup_days=0)
+    params = HeatParameters(time_step_s=900.0, town_air=False)
+    dry_run = HeatModel(site, T, weather, params).run()
+    wet_run = HeatModel(site, T, weather, params, storm_water_mm=wet.infiltrated_mm).run()
+    sealed = lc == T.code("asphalt")
+    grass = lc == T.code("grass")
+    assert sealed.any() and grass.any()
+    dry_ts = dry_run.fields["surface_temperature"].values
+    wet_ts = wet_run.fields["surface_temperature"].values
+    assert np.array_equal(dry_ts[:, sealed], wet_ts[:, sealed])
+    i15 = local_hour_index(dry_run.fields, 15)
+    assert (dry_ts[i15][grass] - wet_ts[i15][grass]).mean() > 1.0

@@ -379,10 +379,12 @@ class HeatModel:
             draw_water(self.et_kind, le_new, self.root_water_mm, self.ponded_mm, dt_s=dt, latent_heat_j_kg=lam)
             # air: excess heating over the rural cells drives the canopy-layer anomaly
             # block mean over each air cell; cells not simulated count as rural (no excess)
-            excess = h_new - float(weighted_sums(h_new[None, :], rural_weight, one_sum)[0])
-            source = (np.bincount(air_index, weights=excess, minlength=ny_a * nx_a) / block_cells).reshape(ny_a, nx_a)
-            self._step_air(anomaly, air_tmp, source, t_ref, row,
-                           float(weighted_sums(surface[None, :], rural_weight, one_sum)[0]), dt, air_cell_m)
+            if p.town_air:
+                excess = h_new - float(weighted_sums(h_new[None, :], rural_weight, one_sum)[0])
+                source = (np.bincount(air_index, weights=excess, minlength=ny_a * nx_a)
+                          / block_cells).reshape(ny_a, nx_a)
+                self._step_air(anomaly, air_tmp, source, t_ref, row,
+                               float(weighted_sums(surface[None, :], rural_weight, one_sum)[0]), dt, air_cell_m)
             if progress is not None:
                 progress(k + 1, len(steps))
         return HeatResult(self._fields(hourly, hourly_times), ledger, svf, self.rural, self.built_share, p)

@@ -95,6 +95,11 @@ class HeatParameters:
     """FAO-56, p. 31, at about 20 C."""
     wind_reference_height_m: float = 10.0
     """Weather-station wind height (WMO standard)."""
+    town_air: bool = True
+    """Simulate the town's canopy-layer air (its heat island). False: the air everywhere is
+    the station's (rural) air, so each surface sees only its own column and the weather; a
+    diagnostic that isolates the surface (e.g. to show a wetter soil changes nothing on
+    sealed cells), not a model of a town."""
     air_grid_m: float = 50.0
     """Cell size of the near-surface air model [m]: air mixes over tens of metres, and a
     coarser grid keeps the explicit advection step (CFL) affordable."""

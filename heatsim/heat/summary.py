@@ -166,3 +166,40 @@ def write_heat_outputs(folder: Path, site: xr.Dataset, result: HeatResult) -> li
     svf.rio.to_raster(folder / "sky_view_factor.tif", compress="deflate")
     written.append(folder / "sky_view_factor.tif")
     return written
+
+
+#: green cells count as "green in town" where at least this share of the land within
+#: ``rural_radius_m`` is built: parks and gardens among houses, not the open country
+GREEN_IN_TOWN_BUILT_SHARE = 0.2
+
+
+def diurnal_course(site: xr.Dataset, table: LandCoverTable, result: HeatResult) -> pd.DataFrame:
+    """Hourly means of surface and air temperature [C] in three kinds of place.
+
+    ``urban_core``: ground cells of the study area in the urban core (the heat-island
+    rule of :func:`heat_summary`); ``green_in_town``: grass and tree cells with at least
+    :data:`GREEN_IN_TOWN_BUILT_SHARE` built land around them; ``rural``: the model's
+    rural reference cells. Rows are the reported hours (local time, the spin-up left
+    out); columns ``<place>_surface_c`` and ``<place>_air_c``, plus ``<place>_cells``
+    repeated per row so that a reader sees how many cells each mean covers.
+    """
+    f = result.fields
+    domain = site["domain"].values == 1
+    lc = site["landcover"].values
+    ground = domain & ~np.isin(lc, table.codes(list(ROOF_CLASSES)))
+    share = result.built_share
+    green = np.isin(lc, table.codes([c for c in ("grass", "trees") if c in table.classes]))
+    places = {"urban_core": domain & ground & (share >= URBAN_CORE_BUILT_SHARE),
+              "green_in_town": domain & green & (share >= GREEN_IN_TOWN_BUILT_SHARE),
+              "rural": result.rural}
+    day = last_day_slice(f)
+    local = pd.DatetimeIndex(f.time.values[day]).tz_localize("UTC").tz_convert(LOCAL_TZ)
+    out = pd.DataFrame({"local_time": local.strftime("%Y-%m-%d %H:%M")})
+    ts = f["surface_temperature"].isel(time=day).values
+    ta = f["air_temperature"].isel(time=day).values
+    for name, cells in places.items():
+        n = int(cells.sum())
+        out[f"{name}_surface_c"] = np.round(ts[:, cells].mean(axis=1), 3) if n else np.nan
+        out[f"{name}_air_c"] = np.round(ta[:, cells].mean(axis=1), 3) if n else np.nan
+        out[f"{name}_cells"] = n
+    return out
