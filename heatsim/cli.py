@@ -158,8 +158,10 @@ def compare_command(
     all_: bool = typer.Option(False, "--all", help="Compare every bundled scenario with the bundled baseline."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="New comparison folder (default: results/compare-...)."),
     resolution: Optional[float] = RESOLUTION,
+    report: bool = typer.Option(True, "--report/--no-report", help="Write the report (maps, plots, report.html)."),
+    lang: str = typer.Option("nl", "--lang", help="Language of the report: nl (default) or en."),
 ):
-    """Run (or reuse) a base and scenarios; write indicator tables and difference maps."""
+    """Run (or reuse) a base and scenarios; write indicator tables, difference maps and the report."""
     from rich.progress import Progress
 
     from heatsim.compare import compare
@@ -175,6 +177,25 @@ def compare_command(
         folder = compare(base, scenarios, out=out_dir, resolution_m=resolution, progress=_model_bars(bar),
                          say=out.print)
     out.print(f"comparison written: {folder}")
+    if report:
+        from heatsim.report.make import make_report
+
+        with err.status("drawing the report"):
+            page = make_report(folder, lang)
+        out.print(f"report written: {page}")
+
+
+@app.command("report")
+def report_command(
+    comparison: Path = typer.Argument(..., help="A comparison folder written by `heatsim compare`."),
+    lang: str = typer.Option("nl", "--lang", help="Language of the report: nl (default) or en."),
+):
+    """Draw the maps and plots of a comparison and write its self-contained report.html."""
+    from heatsim.report.make import make_report
+
+    with err.status("drawing the report"):
+        page = make_report(comparison, lang)
+    out.print(f"report written: {page}")
 
 
 @scenario_app.command("check")

@@ -182,7 +182,8 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
         for path in scenario.chain:
             shutil.copy2(path, tmp / "scenario" / path.name)
         summary = {"scenario": scenario.name, "title": scenario.title,
-                   "site": {"name": site.attrs.get("name"), "resolution_m": float(site.attrs["resolution_m"])}}
+                   "site": {"name": site.attrs.get("name"), "resolution_m": float(site.attrs["resolution_m"]),
+                            "folder": str(resolve_site(scenario.site))}}
         if water_result is not None:
             write_water_outputs(tmp / "water", site, water_result, scenario.table)
             summary["water"] = water_summary(site, water_result, scenario.table)

@@ -1,0 +1,1 @@
+"""The report of a comparison: figures, HTML page, QGIS styles, in Dutch or English."""
