@@ -185,6 +185,11 @@ BAR_CHARTS = [
     ("districts", "water:infiltration_m3", "m³",
      {"nl": "Geïnfiltreerd volume", "en": "Volume infiltrated"}),
 ]
+#: Dutch names of the bundled land-cover classes (heatsim/data/landcover.toml has English labels)
+CLASS_NAMES_NL = {"building": "Dak van gebouw", "green_roof": "Groendak", "asphalt": "Asfaltweg",
+                  "paving": "Andere verharding, beton", "permeable_paving": "Waterdoorlatende verharding",
+                  "railway": "Spoorweg", "bare_soil": "Kale grond", "cropland": "Akker", "grass": "Gras", "shrub": "Struikgewas",
+                  "trees": "Bomen", "wetland": "Natte natuur", "water": "Water"}
 UNIT_NAMES = {"person-hours": {"nl": "persoonsuren", "en": "person-hours"},
               "residents": {"nl": "inwoners", "en": "residents"}}
 
@@ -653,8 +658,8 @@ def overview_map(cmp: Comparison, lang: str, path: Path) -> Figure:
     ax.imshow(lc, cmap=cmap, norm=BoundaryNorm(np.arange(-0.5, len(colours) + 0.5), cmap.N), extent=_extent(b),
               interpolation="nearest", alpha=0.75, zorder=1)
     draw_context(ax, cmp, b, lang)
-    handles = [Patch(facecolor=c.colour, edgecolor="0.4", label=c.label) for c in table.classes.values()
-               if (lc == c.code).any()]
+    handles = [Patch(facecolor=c.colour, edgecolor="0.4", label=CLASS_NAMES_NL.get(c.name, c.label)
+                     if lang == "nl" else c.label) for c in table.classes.values() if (lc == c.code).any()]
     outline = []
     # later scenarios (often a combination of the earlier ones) first and thicker, so that
     # an outline drawn on top of another still shows both
@@ -789,7 +794,7 @@ def district_bars(cmp: Comparison, spec: str, unit: str, names: dict, section: s
     names_shown = [districts[i] for i in keep]
     unit_name = UNIT_NAMES.get(unit, {}).get(lang, unit)
     left.bar(x, base, 0.7, color=cmp.colour(cmp.base))
-    left.set_title(cmp.base, fontsize=10)
+    left.set_title(cmp.base, fontsize=10, pad=24)
     left.set_ylabel(f"[{unit_name}]", fontsize=8)
     if unit == "°C":
         left.set_ylim(np.floor(base.min()) - 1, np.ceil(base.max()) + 1)
@@ -801,14 +806,16 @@ def district_bars(cmp: Comparison, spec: str, unit: str, names: dict, section: s
         largest = max(largest, float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 0.0)
         right.bar(x + (k - (len(cmp.scenarios) - 1) / 2) * width, diff, width, color=cmp.colour(label), label=label)
     right.axhline(0.0, color="black", linewidth=0.8)
-    right.set_title(_t("minus", lang, a="scenario", b=cmp.base), fontsize=10)
+    right.set_title(_t("minus", lang, a="scenario", b=cmp.base), fontsize=10, pad=24)
     right.set_ylabel(f"[{unit_name}]", fontsize=8)
     if largest == 0.0:
         right.set_ylim(-1, 1)
         right.text(0.5, 0.75, _t("no_difference", lang), transform=right.transAxes, ha="center", fontsize=9,
                    color="0.3")
     if cmp.scenarios:
-        right.legend(fontsize=7, ncol=min(len(cmp.scenarios), 4), loc="best")
+        # above the axes: inside them it would hide bars
+        right.legend(fontsize=7, ncol=min(len(cmp.scenarios), 4), loc="lower center", bbox_to_anchor=(0.5, 1.0),
+                     frameon=False)
     for ax in (left, right):
         ax.set_xticks(x, names_shown, rotation=35, ha="right", fontsize=8)
         ax.grid(axis="y", alpha=0.3)
