@@ -283,19 +283,17 @@ def load_comparison(folder: Path) -> Comparison:
     """Read a comparison folder, its runs, and the base site (for districts and outlines)."""
     from heatsim.site.store import load_site, resolve_site
 
+    from heatsim.report.data import load_comparison as read_comparison
+
     folder = Path(folder)
-    for name in ("indicators.json", "runs.json"):
-        if not (folder / name).is_file():
-            raise InputError(folder, name, "missing; expected a folder written by `heatsim compare`")
-    indicators = json.loads((folder / "indicators.json").read_text(encoding="utf-8"))
-    runs = {k: Path(v) for k, v in json.loads((folder / "runs.json").read_text(encoding="utf-8")).items()}
-    labels = [indicators["base"], *indicators["scenarios"]]
+    found = read_comparison(folder)  # the one reader of comparison folders (clear errors)
+    labels = found.labels
     for label in labels:
-        if label not in runs or not (runs[label] / "summary.json").is_file():
-            raise InputError(folder / "runs.json", label, f"run folder {runs.get(label)} is missing; expected a "
-                             "finished run with summary.json")
-    summaries = {k: json.loads((runs[k] / "summary.json").read_text(encoding="utf-8")) for k in labels}
-    manifests = {k: json.loads((runs[k] / "manifest.json").read_text(encoding="utf-8")) for k in labels}
+        if not found.summaries[label] or not found.manifests[label]:
+            raise InputError(folder / "runs.json", label, f"run folder {found.runs[label]} is missing or "
+                             "incomplete; the maps need the finished run (summary.json, manifest.json, GeoTIFFs)")
+    runs = {k: Path(v) for k, v in found.runs.items()}
+    summaries, manifests = found.summaries, found.manifests
     base_site = summaries[labels[0]]["site"]
     site_ref = base_site.get("folder") or base_site["name"]
     site = load_site(site_ref, base_site["resolution_m"])
