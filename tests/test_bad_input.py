@@ -326,3 +326,14 @@ def test_several_files_fail_separately_and_are_counted(scenario_dir, capsys):
     captured = capsys.readouterr()
     assert "ok b:" in captured.out
     assert captured.err.strip().splitlines()[-1] == "1 of 2 scenario files failed the check"
+
+
+def test_a_report_of_a_folder_that_is_no_comparison_or_in_an_unknown_language_is_refused(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["report", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert "indicators.json" in err and "heatsim compare" in err and "Traceback" not in err
+    assert main(["report", str(tmp_path / "empty"), "--lang", "fr"]) == 2
+    err = capsys.readouterr().err
+    assert "fr" in err and "nl" in err and "Traceback" not in err
+    assert list((tmp_path / "empty").iterdir()) == []  # nothing half-written
