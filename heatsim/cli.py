@@ -139,15 +139,23 @@ def run_command(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="New run folder (default: results/<scenario>-<time>)."),
     resolution: Optional[float] = RESOLUTION,
+    tile_size: Optional[int] = typer.Option(None, "--tile-size", help="Tile the grid in chunks of N x N cells "
+                                            "with dask (so far: the sky view); same results."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --tile-size: threads (default), "
+                                            "synchronous, or a dask scheduler's address (tcp://host:8786)."),
 ):
     """Run the models a scenario asks for and write a results folder."""
     from rich.progress import Progress
 
     from heatsim.run import run_scenario
+    from heatsim.tiling import Tiling
 
+    if scheduler is not None and tile_size is None:
+        raise InputError("--scheduler", "scheduler", "only applies to a tiled run; add --tile-size N")
+    tiling = None if tile_size is None else Tiling(tile_size, scheduler)
     with Progress(console=err, transient=True) as bar:
         folder = run_scenario(scenario, out=out_dir, resolution_m=resolution, progress=_model_bars(bar),
-                              say=out.print)
+                              say=out.print, tiling=tiling)
     out.print(f"run written: {folder}")
 
 

@@ -120,12 +120,13 @@ def run_key(scenario, resolution_m: float | None, hashes: dict[str, str] | None 
 
 
 def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: float | None = None,
-                 progress=None, say=print) -> Path:
+                 progress=None, say=print, tiling=None) -> Path:
     """Run the models a scenario asks for and write a new run folder; returns its path.
 
     A storm runs the water model; hot days run the heat model; with both, the storm comes
     first and the water it left in the ground and in depressions is the heat model's start.
-    ``progress(model, done, total)`` is called as the models advance.
+    ``progress(model, done, total)`` is called as the models advance. ``tiling`` (a
+    :class:`heatsim.tiling.Tiling`) computes what is tiled so far by chunks with dask.
     """
     from heatsim.heat.model import HeatModel
     from heatsim.heat.parameters import HeatParameters
@@ -169,6 +170,7 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
         if water_result is not None:
             coupling = dict(storm_water_mm=water_result.infiltrated_mm, ponded_water_mm=water_result.depression_mm)
         model = HeatModel(site, scenario.table, weather, params, **coupling)
+        model.tiling = tiling
         say(f"heat model: {site.sizes['x']} x {site.sizes['y']} cells, {heat_cfg.spinup_days} spin-up + "
             f"{heat_cfg.days} day(s) of {weather.name}, steps of {heat_cfg.time_step_s} s"
             + (", soil water from the storm" if coupling else ""))
@@ -223,6 +225,8 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
                                                             if k != "extra"},
             "land_cover_overrides": scenario.parameters,
             "interventions": [r.lines()[0] for r in reports],
+            "tiling": None if tiling is None else {"chunk_cells": int(tiling.chunk_cells),
+                                                   "scheduler": str(tiling.scheduler or "threads")},
             "wall_time_s": round(time.time() - started, 2),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")

@@ -119,6 +119,9 @@ def built_share(site: xr.Dataset, table: LandCoverTable, radius_m: float) -> np.
 class HeatModel:
     """Set up from a site, a land-cover table and weather; :meth:`run` returns a :class:`HeatResult`."""
 
+    #: a :class:`heatsim.tiling.Tiling` computes the sky view by tiles with dask (same result)
+    tiling = None
+
     def __init__(self, site: xr.Dataset, table: LandCoverTable, weather, params: HeatParameters | None = None,
                  root_zone_water_mm: np.ndarray | None = None, ponded_water_mm: np.ndarray | None = None,
                  storm_water_mm: np.ndarray | None = None):
@@ -243,6 +246,14 @@ class HeatModel:
         return svf
 
     def _compute_sky_view(self) -> np.ndarray:
+        if self.tiling is not None:
+            from heatsim.tiling import sky_view_factor_tiled
+
+            return sky_view_factor_tiled(
+                self.surface_m, self.vegetation_top_m, self.canopy, cell_size_m=self.grid.resolution_m,
+                n_directions=self.p.sky_view_directions, max_distance_m=self.p.horizon_distance_m,
+                leaf_transmissivity=self.p.leaf_transmissivity, chunks=self.tiling.chunk_cells,
+                scheduler=self.tiling.scheduler)
         out = np.empty(self.grid.shape, dtype=np.float64)
         return sky_view_factor(self.surface_m, self.vegetation_top_m, self.canopy, cell_size_m=self.grid.resolution_m,
                                n_directions=self.p.sky_view_directions, max_distance_m=self.p.horizon_distance_m,
