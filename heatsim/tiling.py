@@ -137,3 +137,78 @@ def sky_view_factor_tiled(surface_m: np.ndarray, vegetation_top_m: np.ndarray, c
                                max_distance_m=max_distance_m, leaf_transmissivity=leaf_transmissivity, out=out)
 
     return map_tiled(kernel, surface_m, vegetation_top_m, canopy, depth=depth, chunks=chunks, scheduler=scheduler)
+
+
+#: Rows of halo around each band of :class:`TiledFlowStepper`. One flow step reads
+#: neighbours up to 3 rows away (a face's flux reads the faces beside it and the cells two
+#: rows off for walls; the outflow limit of a face reads the upstream cell's four new
+#: faces; the depth update reads its faces' limits), and the band's artificial top and
+#: bottom edges disturb at most 3 rows; 4 rows leave a margin (tests check equality with 4
+#: and that 2 is too few).
+FLOW_HALO_ROWS = 4
+
+
+class TiledFlowStepper:
+    """One overland-flow step (:func:`heatsim.kernels.overland_flow.flow_step`) computed by
+    bands of rows, each with :data:`FLOW_HALO_ROWS` rows of halo, as dask tasks.
+
+    Each task runs the kernel on its band and halo (copies) and keeps the band's rows; the
+    halo rows, which the band's artificial edges disturb, are thrown away. Every band uses
+    the same time step: the caller agrees it across the whole grid (the water model's CFL
+    step from the global maximum depth). Depths and discharges equal the single-array
+    step bit for bit; the edge outflow is summed from the assembled edge faces (the same
+    volume, summed in another order: equal to round-off).
+
+    ``rows_per_band`` sets the tile height (the full width is one tile across: the x-faces
+    of a row are computed left to right in one pass).
+    """
+
+    def __init__(self, bed_m: np.ndarray, manning_n: np.ndarray, blocked: np.ndarray, *, cell_size_m: float,
+                 open_edges: bool, rows_per_band: int, scheduler=None, flow_options: dict | None = None):
+        ny = bed_m.shape[0]
+        if rows_per_band < 1:
+            raise ValueError("rows_per_band must be >= 1")
+        self.bed, self.manning, self.blocked = bed_m, manning_n, blocked
+        self.dx, self.open_edges = cell_size_m, open_edges
+        self.options = dict(flow_options or {})
+        self.scheduler = scheduler
+        self.bands = [(r0, min(r0 + rows_per_band, ny)) for r0 in range(0, ny, rows_per_band)]
+
+    def step(self, depth_m: np.ndarray, qx_m2_s: np.ndarray, qy_m2_s: np.ndarray, dt_s: float) -> float:
+        """Advance ``depth_m``, ``qx_m2_s`` and ``qy_m2_s`` in place by ``dt_s``; returns the
+        volume [m3] that left through the grid's edges."""
+        import dask
+
+        ny = depth_m.shape[0]
+        tasks = []
+        for r0, r1 in self.bands:
+            w0, w1 = max(r0 - FLOW_HALO_ROWS, 0), min(r1 + FLOW_HALO_ROWS, ny)
+            window = (self.bed[w0:w1], depth_m[w0:w1], self.manning[w0:w1], self.blocked[w0:w1],
+                      qx_m2_s[w0:w1], qy_m2_s[w0:w1 + 1])
+            tasks.append(dask.delayed(_band_step)(*[np.array(a) for a in window], r0 - w0, r1 - w0,
+                                                  r1 == ny, self.dx, dt_s, self.open_edges, self.options))
+        chosen = scheduler_for(self.scheduler)
+        try:
+            results = dask.compute(*tasks, scheduler=chosen)
+        finally:
+            if chosen is not self.scheduler and hasattr(chosen, "close"):
+                chosen.close()
+        for (r0, r1), (band_depth, band_qx, band_qy) in zip(self.bands, results):
+            depth_m[r0:r1] = band_depth
+            qx_m2_s[r0:r1] = band_qx
+            qy_m2_s[r0:r0 + band_qy.shape[0]] = band_qy
+        east_west = float(qx_m2_s[:, -1].sum() - qx_m2_s[:, 0].sum())
+        north_south = float(qy_m2_s[-1].sum() - qy_m2_s[0].sum())
+        return (east_west + north_south) * dt_s * self.dx
+
+
+def _band_step(bed, depth, manning, blocked, qx, qy, keep0, keep1, last_band, dx, dt_s, open_edges, options):
+    """The flow step on one band and its halo; returns the band's rows (depth, x-faces, and
+    the y-faces above each row, plus the bottom edge faces for the last band)."""
+    from heatsim.kernels.overland_flow import flow_step
+
+    ny, nx = depth.shape
+    flow_step(bed, depth, manning, blocked, qx, qy, cell_size_m=dx, dt_s=dt_s, open_edges=open_edges,
+              qy_work=np.empty((ny + 1, nx)), scale_work=np.empty((ny, nx)), row_outflow_m3=np.empty(ny), **options)
+    face_end = keep1 + 1 if last_band else keep1
+    return depth[keep0:keep1], qx[keep0:keep1], qy[keep0:face_end]
