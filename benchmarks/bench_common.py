@@ -212,3 +212,14 @@ def machine_header(m: dict, script: str) -> list[str]:
             "",
             f"All numbers from one run of `benchmarks/{script}.py`: compare them only with each other "
             "(ratios), not with another run or machine."]
+
+
+def results_stem(kind: str, date: str, suffixes: tuple[str, ...] = (".md",)) -> Path:
+    """``benchmarks/results/<kind>-<date>`` (no suffix), or ``-2``, ``-3``, ... when a file of
+    that name with any of ``suffixes`` exists: one free name for a run's several files."""
+    folder = Path(__file__).resolve().parent / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem, k = folder / f"{kind}-{date}", 2
+    while any(stem.with_name(stem.name + s).exists() for s in suffixes):
+        stem, k = folder / f"{kind}-{date}-{k}", k + 1
+    return stem
