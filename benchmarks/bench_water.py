@@ -40,7 +40,9 @@ What it measures:
    storm, 2 h, plus ``after_storm_h`` = 1 h) at 25 and 10 m (``--resolution 5``: the full
    5 m site, many minutes), after a 50 m warm-up run (numba caches): wall time, flow steps,
    cells, cell updates per second, and where the run spends its time (each kernel the
-   model calls and the parts of flow_step, timed by wrappers; the rest is NumPy glue);
+   model calls and the parts of its flow step ``flow_step_tracked``, timed by wrappers; the
+   rest is NumPy glue). The model skips the dry tiles of the grid (``FlowTiles``), so its
+   cell updates per second count cells it did not have to compute;
 5. landlab (optional, never a dependency of heatsim): ``landlab.components.OverlandFlow``
    (de Almeida et al. 2012, the same local-inertial family) on the same Harelbeke
    elevation (``--landlab-resolution``, default 25 m; buildings closed nodes, all four
@@ -104,24 +106,27 @@ LANDLAB_INTERVAL_S = 10.0  # rain intensity held over this interval (= WaterPara
 #: the grid (a face array has ~1 element per cell; neighbour re-reads within a pass assumed
 #: to hit the caches; write-allocate NOT counted, as in the triad). ``blocked`` is uint8.
 FLOW_BYTES_PER_CELL = {
-    # x pass: reads bed, depth, manning (3 x 8), blocked (1), qx (8); writes qx (8)        = 41
-    # copy:   reads qy (8); writes qy_work (8)                                             = 16
-    # y pass: reads bed, depth, manning, blocked, qy_work (3 x 8 + 1 + 8); writes qy (8)   = 41
-    "face_fluxes": 41 + 16 + 41,
+    # one sweep, x- and y-faces of a row together (no copy of qy: a ring row per chunk):
+    # reads bed, depth, manning (3 x 8), blocked (1), qx, qy (2 x 8); writes qx, qy (2 x 8) = 57
+    "face_fluxes": 57,
     # pass 1: reads qx, qy, depth; writes scale_work                                      = 32
     # pass 2: reads qx, scale_work; writes qx                                             = 24
     # pass 3: reads qy, scale_work; writes qy                                             = 24
     "limit_outflow": 32 + 24 + 24,
     # reads depth, qx, qy; writes depth
     "update_depth": 4 * F8,
-    # the three above, as they run: 6 passes over the grid
-    "flow_step": 98 + 80 + 32,
+    # two sweeps: face_fluxes plus the outflow scales (writes scale_work: 57 + 8), then
+    # limits and continuity (reads qx, qy, scale_work, depth; writes depth: 40; the faces
+    # are written back only where limited). Without FlowTiles: every tile computed.
+    "flow_step": 65 + 40,
 }
 #: The least traffic any implementation of one flow step must have (a single fused pass):
 #: read bed, manning (2 x 8), blocked (1); read and write depth, qx, qy (6 x 8). The work
 #: arrays qy_work and scale_work need not exist.
 FLOW_STEP_MIN_BYTES_PER_CELL = 2 * F8 + 1 + 6 * F8  # 65
 PARTS = ["face_fluxes", "limit_outflow", "update_depth", "flow_step"]
+#: The model's flow step in the breakdown of a run (with the flood maxima of the step)
+FLOW_LABEL = "flow_step_tracked (the three flow: parts + call overhead; includes the maxima)"
 
 
 # ---------------------------------------------------------------------- machine and triad
@@ -331,8 +336,8 @@ def _load_model_inputs(resolution_m: float):
 
 @contextmanager
 def time_model_parts(totals: dict, counts: dict):
-    """Wrap the numba kernels WaterModel.run calls (and the three parts of flow_step) with
-    timers, restored on exit. ~1 us per call of overhead."""
+    """Wrap the numba kernels WaterModel.run calls (and the three parts of its flow step,
+    flow_step_tracked) with timers, restored on exit. ~1 us per call of overhead."""
     import heatsim.kernels.overland_flow as flow_module
     import heatsim.water.model as model_module
 
@@ -352,13 +357,15 @@ def time_model_parts(totals: dict, counts: dict):
         setattr(owner, attr, timed_call)
         patched.append((owner, attr, original))
 
-    # flow_step calls its parts through its module's globals: time them there (they sum to flow_step)
-    for attr in ("face_fluxes", "limit_outflow", "update_depth"):
+    # flow_step_tracked calls its parts through its module's globals: time them there (they
+    # sum to the flow step): the chunk-edge saves and tile marks, the fluxes with the outflow
+    # scales, the limits with continuity and the flood maxima
+    for attr in ("_prepare_sweep", "_sweep_fluxes", "_sweep_continuity"):
         wrap(flow_module, attr, f"flow: {attr}")
     for attr, v in list(vars(model_module).items()):
         if isinstance(v, numba.core.dispatcher.Dispatcher):
             wrap(model_module, attr, attr)
-    wrap(model_module, "flow_step", "flow_step (the three flow: parts + call overhead)")
+    wrap(model_module, "flow_step_tracked", FLOW_LABEL)
     for attr in ("_snapshots", "_hydrographs"):
         wrap(model_module.WaterModel, attr, f"WaterModel.{attr} (outputs)")
     try:
@@ -420,7 +427,7 @@ def bench_model(resolutions, log) -> list[dict]:
         ny, nx = model.grid.shape
         cells = ny * nx
         steps = result.steps
-        flow_total = totals.get("flow_step (the three flow: parts + call overhead)", 0.0)
+        flow_total = totals.get(FLOW_LABEL, 0.0)
         parts = {}
         for k, v in sorted(totals.items(), key=lambda kv: -kv[1]):
             parts[k] = {"seconds": v, "calls": counts[k], "share_of_run": v / run_s,

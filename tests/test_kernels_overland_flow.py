@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
+from heatsim.kernels.flood_maxima import track_flood_maxima_cells, track_flood_maxima_cells_numpy
 from heatsim.kernels.overland_flow import (
     DEFAULT_ALPHA,
     DEFAULT_FROUDE_MAX,
@@ -22,8 +23,11 @@ from heatsim.kernels.overland_flow import (
     cell_speed_m_s_numpy,
     face_fluxes,
     face_fluxes_numpy,
+    FlowTiles,
     flow_step,
     flow_step_numpy,
+    flow_step_tracked,
+    flow_step_tracked_numpy,
     limit_outflow,
     limit_outflow_numpy,
     stable_time_step_s,
@@ -194,6 +198,119 @@ def test_results_do_not_depend_on_thread_count():
         runs.append((h, fx, fy, np.array(out)))
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("shape", [(13, 17), (40, 23), (7, 9), (61, 12)])
+@pytest.mark.parametrize("open_edges", [False, True])
+def test_fused_flow_step_equals_the_three_kernels_bit_for_bit(shape, open_edges):
+    """flow_step sweeps twice (fluxes with the outflow scales, then limits and continuity)
+    instead of calling face_fluxes, limit_outflow and update_depth: the same arithmetic on
+    the same values, so the same bits, also where the row chunks meet (61 rows: 10 chunks)."""
+    from heatsim.kernels.overland_flow import face_fluxes as ff, limit_outflow as lo, update_depth as ud
+
+    bed, depth, manning, blocked, qx, qy = random_grid(11, *shape)
+    ny, nx = depth.shape
+    fused = [depth.copy(), qx.copy(), qy.copy()]
+    parts = [depth.copy(), qx.copy(), qy.copy()]
+    kw = dict(theta=DEFAULT_THETA, h_min_flow_m=DEFAULT_H_MIN_FLOW_M, froude_max=DEFAULT_FROUDE_MAX,
+              implicit_friction=True)
+    for _ in range(20):
+        dt = stable_time_step_s(fused[0], cell_size_m=2.0, alpha=0.5, dt_max_s=5.0)
+        w = work(ny, nx)
+        out_fused = flow_step(bed, fused[0], manning, blocked, fused[1], fused[2], cell_size_m=2.0, dt_s=dt,
+                              open_edges=open_edges, **w, **kw)
+        ff(bed, parts[0], manning, blocked, parts[1], parts[2], cell_size_m=2.0, dt_s=dt, open_edges=open_edges,
+           qy_work=w["qy_work"], **kw)
+        lo(parts[0], parts[1], parts[2], cell_size_m=2.0, dt_s=dt, scale_work=w["scale_work"])
+        out_parts = ud(parts[0], parts[1], parts[2], cell_size_m=2.0, dt_s=dt, row_outflow_m3=w["row_outflow_m3"])
+        assert out_fused == out_parts
+        for a, b in zip(fused, parts):
+            np.testing.assert_array_equal(a, b)
+    assert np.abs(fused[0] - depth).max() > 0.05
+
+
+def test_results_do_not_depend_on_the_row_chunks(monkeypatch):
+    """Each chunk of rows recomputes the face row it shares with the next one and saves the
+    old rows its neighbours read: any chunking gives the same bits."""
+    import heatsim.kernels.overland_flow as flow
+
+    bed, depth, manning, blocked, qx, qy = random_grid(8, 48, 21)
+    ny, nx = depth.shape
+    runs = []
+    for chunks in (1, 2, 5, 8):
+        monkeypatch.setattr(flow, "_n_chunks", lambda ny, k=chunks: k)
+        h, fx, fy = depth.copy(), qx.copy(), qy.copy()
+        out = [flow_step(bed, h, manning, blocked, fx, fy, cell_size_m=2.0, dt_s=0.3, open_edges=True,
+                         **work(ny, nx)) for _ in range(15)]
+        gx, gy = qx.copy(), qy.copy()
+        face_fluxes(bed, depth, manning, blocked, gx, gy, cell_size_m=2.0, dt_s=0.3, theta=0.7, h_min_flow_m=1e-3,
+                    froude_max=1.0, implicit_friction=True, open_edges=True, qy_work=np.empty_like(qy))
+        runs.append((h, fx, fy, np.array(out), gx, gy))
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+def _tracked_run(bed, depth, manning, blocked, late, rain_cells, *, tiles, twin=False, steps=300):
+    """Steps of flow_step_tracked with the running maxima, rain on a few cells now and then
+    (0.3 mm: films below the tile threshold, and a shower on one cell), a held level on a
+    late cell: as the water model does. Returns the final state, maxima and per-step
+    outflow and largest depth."""
+    ny, nx = depth.shape
+    h, qx, qy = depth.copy(), np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx))
+    maxima = dict(max_depth_m=np.zeros((ny, nx)), time_of_max_s=np.full((ny, nx), np.nan),
+                  max_speed_m_s=np.zeros((ny, nx)))
+    mask = np.zeros((ny, nx), np.uint8)
+    mask.ravel()[late] = 1
+    tiles = FlowTiles((ny, nx), bed, late) if tiles else None
+    step = flow_step_tracked_numpy if twin else flow_step_tracked
+    cells = track_flood_maxima_cells_numpy if twin else track_flood_maxima_cells
+    w = work(ny, nx)
+    t, h_max, outs, h_maxes, active = 0.0, float(h.max()), [], [], []
+    for k in range(steps):
+        dt = min(0.5 * 2.0 / math.sqrt(G * h_max), 5.0) if h_max > 0 else 5.0
+        if k in rain_cells:
+            h.ravel()[rain_cells[k]] += 3e-4
+            h.ravel()[rain_cells[k][0]] += 0.01
+            if tiles is not None:
+                tiles.invalidate()
+        out, h_max = step(bed, h, manning, blocked, qx, qy, cell_size_m=2.0, dt_s=dt, open_edges=True, **w,
+                          time_s=t + dt, speed_min_depth_m=0.01, skip_maxima=mask, tiles=tiles, **maxima)
+        t += dt
+        h.ravel()[late[0]] = 0.1  # a held level
+        h_max = max(h_max, cells(late, h, qx, qy, t, min_depth_m=0.01, **maxima))
+        outs.append(out)
+        h_maxes.append(h_max)
+        if tiles is not None:
+            active.append(tiles.active_share)
+    return (h, qx, qy, *maxima.values(), np.array(outs), np.array(h_maxes)), (np.mean(active) if active else 1.0)
+
+
+@pytest.mark.parametrize("shape", [(60, 75), (37, 130)])
+def test_tiles_skip_dry_ground_and_change_nothing(shape):
+    """A pond spreading over dry sloping ground with buildings: skipping the inactive tiles
+    gives the same depths, discharges, maxima, outflows and largest depths as computing
+    every cell, bit for bit, and the tiles really skip most of the grid."""
+    rng = np.random.default_rng(1)
+    ny, nx = shape
+    bed = rng.uniform(0.0, 0.3, (ny, nx)) + np.linspace(0.0, 2.0, nx)[None, :]
+    blocked = (rng.random((ny, nx)) < 0.05).astype(np.uint8)
+    depth = np.zeros((ny, nx))
+    depth[ny // 3: ny // 3 + 5, nx // 2: nx // 2 + 6] = 0.5
+    depth[blocked == 1] = 0.0
+    manning = rng.uniform(0.01, 0.05, (ny, nx))
+    late = np.array([5 * nx + 7, 2 * nx + 3], np.int64)
+    rain = {k: rng.integers(0, ny * nx, 30) for k in range(0, 300, 37)}
+    full, _ = _tracked_run(bed, depth, manning, blocked, late, rain, tiles=False)
+    tiled, active = _tracked_run(bed, depth, manning, blocked, late, rain, tiles=True)
+    for a, b in zip(full, tiled):
+        np.testing.assert_array_equal(a, b)
+    assert active < 0.5
+    assert np.isfinite(full[4]).sum() > 100  # the water went somewhere
+    twin, _ = _tracked_run(bed, depth, manning, blocked, late, rain, tiles=False, twin=True, steps=60)
+    short, _ = _tracked_run(bed, depth, manning, blocked, late, rain, tiles=True, steps=60)
+    for a, b in zip(short, twin):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12, equal_nan=True)
 
 
 def test_time_step_and_speed_match_twins():

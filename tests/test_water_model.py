@@ -8,7 +8,8 @@ import pytest
 from conftest import make_site, tiny_arrays, tiny_grid
 
 from heatsim.errors import InputError
-from heatsim.kernels.flood_maxima import track_flood_maxima, track_flood_maxima_numpy
+from heatsim.kernels.flood_maxima import (track_flood_maxima, track_flood_maxima_cells,
+                                          track_flood_maxima_cells_numpy, track_flood_maxima_numpy)
 from heatsim.landcover import default_table
 from heatsim.paths import scenarios_dir
 from heatsim.rain import Hyetograph, load_storm
@@ -47,6 +48,47 @@ def test_flood_maxima_kernel_equals_its_twin():
     for a, b in zip(*states):
         np.testing.assert_allclose(a, b, rtol=1e-14, atol=0, equal_nan=True)
     assert (states[0][1] == 12.5).any() and np.isnan(states[0][1]).any()
+
+
+def test_flood_maxima_of_a_few_cells_equal_the_full_pass_there():
+    rng = np.random.default_rng(4)
+    depth = np.where(rng.uniform(size=(20, 30)) < 0.3, 0.0, rng.uniform(0, 0.5, (20, 30)))
+    qx, qy = rng.normal(0, 0.05, (20, 31)), rng.normal(0, 0.05, (21, 30))
+    cells = np.array([0, 7, 31, 599, 300, 7], np.int64)  # corners, the middle, a duplicate
+    start = (rng.uniform(0, 0.4, (20, 30)), np.full((20, 30), np.nan), rng.uniform(0, 0.3, (20, 30)))
+    full, few, twin = (tuple(a.copy() for a in start) for _ in range(3))
+    track_flood_maxima(depth, qx, qy, 3.0, min_depth_m=0.01, max_depth_m=full[0], time_of_max_s=full[1],
+                       max_speed_m_s=full[2])
+    h_few = track_flood_maxima_cells(cells, depth, qx, qy, 3.0, min_depth_m=0.01, max_depth_m=few[0],
+                                     time_of_max_s=few[1], max_speed_m_s=few[2])
+    h_twin = track_flood_maxima_cells_numpy(cells, depth, qx, qy, 3.0, min_depth_m=0.01, max_depth_m=twin[0],
+                                            time_of_max_s=twin[1], max_speed_m_s=twin[2])
+    assert h_few == h_twin == depth.ravel()[cells].max()
+    picked = np.zeros(depth.shape, bool)
+    picked.ravel()[cells] = True
+    for f, a, b, s in zip(full, few, twin, start):
+        np.testing.assert_array_equal(a[picked], f[picked])
+        np.testing.assert_array_equal(a[~picked], s[~picked])
+        np.testing.assert_allclose(b, a, rtol=1e-14, atol=0, equal_nan=True)
+    assert track_flood_maxima_cells(np.zeros(0, np.int64), depth, qx, qy, 3.0, min_depth_m=0.01,
+                                    max_depth_m=few[0], time_of_max_s=few[1], max_speed_m_s=few[2]) == 0.0
+
+
+def test_skipping_dry_tiles_does_not_change_a_storm_with_culverts_and_outlets(harelbeke_runs):
+    """The model skips the flow step's dry tiles (WaterModel.flow_tiles): the 25 m baseline
+    storm (culverts, the held Leie, the Gaverbeek inflow) computed on every cell gives the
+    same maps, hydrographs and ledger, bit for bit."""
+    site, tiled = harelbeke_runs["baseline"]
+    scenario = load_scenario(scenarios_dir() / "baseline.yaml")
+    model = WaterModel(site, scenario.table, load_storm(scenario.weather.storm), scenario.water)
+    model.flow_tiles = False
+    full = model.run()
+    assert full.steps == tiled.steps
+    for name in ("max_depth_m", "max_speed_m_s", "time_of_max_depth_s", "infiltrated_mm", "depression_mm"):
+        np.testing.assert_array_equal(getattr(full, name), getattr(tiled, name))
+    np.testing.assert_array_equal(full.snapshots["depth"].values, tiled.snapshots["depth"].values)
+    np.testing.assert_array_equal(full.hydrographs.values, tiled.hydrographs.values)
+    assert full.ledger == tiled.ledger
 
 
 def test_sealed_closed_bowl_keeps_all_rain_and_fills_to_the_level_the_volume_implies():

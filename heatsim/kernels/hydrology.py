@@ -454,6 +454,8 @@ def infiltrate_green_ampt(infiltration_kind, impervious_fraction, saturated_cond
         free = free_water_mm[i]
         held = depression_store_mm[i]
         available = max(free, 0.0) + max(held, 0.0)
+        if available <= 0.0:
+            continue  # nothing to take: skip the Newton solve (most cells once the rain stops)
         potential = 0.0
         if kind == INF_SITE_SOIL or kind == INF_CAPPED:
             pervious = 1.0 - impervious_fraction[i]
@@ -465,7 +467,7 @@ def infiltrate_green_ampt(infiltration_kind, impervious_fraction, saturated_cond
                 potential = pervious * df
         elif kind == INF_SUBSTRATE:
             potential = max(substrate_capacity_mm[i] - infiltrated_mm[i], 0.0)
-        if available <= 0.0 or potential <= 0.0:
+        if potential <= 0.0:
             continue
         if potential >= available:
             taken = available

@@ -36,9 +36,13 @@ Kernels, each with a plain-NumPy twin ``*_numpy`` of the same signature:
 :func:`face_fluxes` (momentum, in place on ``qx``/``qy``), :func:`limit_outflow`
 (positivity), :func:`update_depth` (continuity; returns the volume that left
 through the domain edges), :func:`stable_time_step_s` (adaptive CFL step) and
-:func:`cell_speed_m_s` (cell-centred speed for a maximum-velocity map);
-:func:`flow_step` calls the first three in order. All work arrays are passed in:
-nothing allocates in the time loop.
+:func:`cell_speed_m_s` (cell-centred speed for a maximum-velocity map).
+:func:`flow_step` gives the result of the first three in order, bit for bit, in two
+sweeps over the grid instead of seven passes (see the comment above :data:`TILE_COLS`);
+:func:`flow_step_tracked` also updates the running flood maxima in the second sweep and,
+given a :class:`FlowTiles`, skips the tiles of the grid where no water can move (again
+with the same results, bit for bit). All work arrays are passed in: nothing allocates in
+the time loop (but :func:`flow_step` without tiles allocates one row of ``ny`` floats).
 
 References
 ----------
@@ -78,6 +82,10 @@ __all__ = [
     "update_depth_numpy",
     "flow_step",
     "flow_step_numpy",
+    "flow_step_tracked",
+    "flow_step_tracked_numpy",
+    "FlowTiles",
+    "TILE_COLS",
     "stable_time_step_s",
     "stable_time_step_s_numpy",
     "cell_speed_m_s",
@@ -112,9 +120,12 @@ DEFAULT_IMPLICIT_FRICTION = True
 # behind, which is not a mass error: every scaled flux still leaves one cell and
 # enters another.
 _POSITIVITY_SAFETY = 1.0 - 1e-14
+# stands in for the arrays a kernel is told not to touch
+_NO_FLOATS = np.zeros((1, 1))
+_NO_BYTES = np.zeros((1, 1), np.uint8)
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, fastmath=False, inline="always")
 def _momentum(
     q, q_back, q_fwd, z_a, z_b, h_a, h_b, n_a, n_b, gdt, dx, theta, side_weight, h_min, froude_max, implicit_friction
 ):
@@ -151,7 +162,531 @@ def _edge_outflow(h, is_blocked, open_edges, h_min, froude_max):
     return min(froude_max, 1.0) * h * math.sqrt(GRAVITY_M_S2 * h)
 
 
+# ---------------------------------------------------------------------- row sweeps
+# The kernels below walk the grid row by row in chunks of whole rows, one chunk per
+# parallel task. Every face and cell value is computed from old values only, by the same
+# arithmetic whichever chunk computes it, so the results do not depend on the number of
+# chunks or threads (bit for bit). A chunk overwrites its own y-face rows as it goes;
+# the old rows a neighbouring chunk still needs are saved first (``_save_chunk_edges``),
+# and the old row behind the sweep is kept in a one-row ring: no full copy of ``qy``.
+#
+# Rows of the (ny + 1, nx) work array ``qy_work`` used by chunk ``c`` (rows ``r0..r1-1``;
+# a chunk that is not the last has at least _MIN_CHUNK_ROWS rows, so they are distinct):
+#   r0, r0 + 1  old qy rows r0, r0 + 1 (c > 0; read by chunk c - 1)
+#   r1 - 1      old qy row r1 - 1 (c not last; read by chunk c + 1)
+#   r0 + 2      ring: the old qy row behind the sweep (row ny for the last chunk)
+#   r0 + 3      new, unlimited qy row r1 (the first row of chunk c + 1), computed again
+#               by chunk c for the outflow scales of its last row (c not last)
+#
+# Tiles (optional, :class:`FlowTiles`): each row is cut into blocks of ``TILE_COLS`` cells.
+# After a step, a tile's flags say whether one of its cells' faces carries water or one of
+# its cells is deeper than h_dry (_WET), whether one of its cells is
+# deeper than h_dry (_DEEP), and whether its first or last cell is (_DEEP_FIRST,
+# _DEEP_LAST). A tile is "active" in the next step if it is _WET, a tile above or below it
+# is _DEEP, or the cell next to it in the tile to its left or right is deep. An inactive
+# tile's cells and their four neighbours are then at most h_dry deep and every face of its
+# cells is 0, so these faces stay exactly 0 (both sides of a face that shallow give a flow
+# depth below h_min_flow_m: see FlowTiles), its depths stay exactly as they are, and so do
+# its flood maxima (already updated with those depths): the sweeps skip it, and give the
+# same numbers, bit for bit, as without tiles. h_dry is h_min_flow_m less a margin for the
+# rounding of eta = z + h (FlowTiles.h_dry_margin_m): two cells at most h_dry deep give a
+# computed flow depth of at most h_min_flow_m, whatever their beds. A face that carries water after the step
+# has a cell deeper than h_dry on one side, so the tiles on both sides are active and the
+# outflow scales it is limited with are computed; a y-face computed in neither of its
+# tiles is 0, before and after.
+
+#: Most chunks of rows a sweep is split into: enough tasks to balance a few dozen threads,
+#: few enough that the face row each chunk computes twice costs little (1/32 of a row
+#: per row at 64 chunks of the 2090 rows of the 5 m Harelbeke grid).
+_MAX_CHUNKS = 64
+#: Fewest rows of a chunk (the work-row layout above needs 6).
+_MIN_CHUNK_ROWS = 6
+#: Columns of a tile (FlowTiles).
+TILE_COLS = 16
+# tile flags (FlowTiles.wet)
+_WET = 1
+_DEEP = 2
+_DEEP_FIRST = 4
+_DEEP_LAST = 8
+_ALL_FLAGS = 15
+
+
+def _n_chunks(ny: int) -> int:
+    """Number of row chunks of a grid with ``ny`` rows (a function of the grid only)."""
+    return max(1, min(_MAX_CHUNKS, ny // _MIN_CHUNK_ROWS))
+
+
+@numba.njit(cache=True, inline="always")
+def _chunk_rows(c, n_chunks, ny):
+    return (c * ny) // n_chunks, ((c + 1) * ny) // n_chunks
+
+
+@numba.njit(cache=True, fastmath=False)
+def _y_face_range(k, j0, j1, out, mid, back, back_zero, fwd, ring, in_place, bed_m, depth_m, manning_n, blocked,
+                  gdt, dx, theta, side_weight, h_min, froude_max, implicit_friction, open_edges):
+    """New discharges of the y-faces ``(k, j0:j1)`` (row k in 0..ny) into ``out`` from the
+    old rows ``mid`` (row k), ``back`` (k - 1; 0 where ``back_zero``) and ``fwd`` (k + 1);
+    copies ``mid`` into ``ring``. ``out`` is ``mid`` when ``in_place``, and ``ring`` may be
+    ``back``: each element is read before it is written."""
+    ny, nx = depth_m.shape
+    if k == 0 or k == ny:
+        cell = 0 if k == 0 else ny - 1
+        sign = -1.0 if k == 0 else 1.0
+        for j in range(j0, j1):
+            ring[j] = mid[j]
+            out[j] = sign * _edge_outflow(depth_m[cell, j], blocked[cell, j] != 0, open_edges, h_min, froude_max)
+        return
+    for j in range(j0, j1):
+        q = mid[j]
+        if blocked[k - 1, j] or blocked[k, j]:
+            q_new = 0.0
+        else:
+            if k >= 2 and not blocked[k - 2, j]:
+                q_back = 0.0 if back_zero else back[j]
+            else:
+                q_back = q
+            q_fwd = fwd[j] if (k + 1 < ny and not blocked[k + 1, j]) else q
+            q_new = _momentum(
+                q, q_back, q_fwd,
+                bed_m[k - 1, j], bed_m[k, j], depth_m[k - 1, j], depth_m[k, j],
+                manning_n[k - 1, j], manning_n[k, j],
+                gdt, dx, theta, side_weight, h_min, froude_max, implicit_friction,
+            )
+        ring[j] = q
+        out[j] = q_new
+
+
+@numba.njit(cache=True, fastmath=False)
+def _x_face_range(i, ja, jb, q_prev_old, qx_m2_s, bed_m, depth_m, manning_n, blocked, gdt, dx, theta, side_weight,
+                  h_min, froude_max, implicit_friction, open_edges):
+    """New discharges of the x-faces ``(i, ja:jb)`` (0..nx), in place, left to right;
+    ``q_prev_old`` is the old discharge of face ``ja - 1`` (overwritten already, or not).
+    Returns the old discharge of face ``jb - 1``."""
+    nx = depth_m.shape[1]
+    if ja == 0:
+        q_prev_old = qx_m2_s[i, 0]
+        qx_m2_s[i, 0] = -_edge_outflow(depth_m[i, 0], blocked[i, 0] != 0, open_edges, h_min, froude_max)
+        ja = 1
+    east_edge = jb == nx + 1
+    if east_edge:
+        jb = nx
+    for j in range(ja, jb):
+        q = qx_m2_s[i, j]
+        if blocked[i, j - 1] or blocked[i, j]:
+            q_new = 0.0
+        else:
+            # old discharge of face j - 1 (the far face of cell a) unless it is a wall
+            q_back = q_prev_old if (j >= 2 and not blocked[i, j - 2]) else q
+            # face j + 1 is still old
+            q_fwd = qx_m2_s[i, j + 1] if (j + 1 < nx and not blocked[i, j + 1]) else q
+            q_new = _momentum(
+                q, q_back, q_fwd,
+                bed_m[i, j - 1], bed_m[i, j], depth_m[i, j - 1], depth_m[i, j],
+                manning_n[i, j - 1], manning_n[i, j],
+                gdt, dx, theta, side_weight, h_min, froude_max, implicit_friction,
+            )
+        q_prev_old = q
+        qx_m2_s[i, j] = q_new
+    if east_edge:
+        q_prev_old = qx_m2_s[i, nx]
+        qx_m2_s[i, nx] = _edge_outflow(depth_m[i, nx - 1], blocked[i, nx - 1] != 0, open_edges, h_min, froude_max)
+    return q_prev_old
+
+
+@numba.njit(cache=True, fastmath=False)
+def _scale_range(i, j0, j1, qx_m2_s, north, south, depth_m, c, scale_work):
+    """Outflow scale factors of the cells ``(i, j0:j1)`` (pass 1 of :func:`limit_outflow`)
+    from the new, unlimited faces: ``north`` and ``south`` are y-face rows i and i + 1.
+    Returns the number of limited cells."""
+    n_limited = 0
+    for j in range(j0, j1):
+        # west, east, north, south: the order of _out_sum
+        out_depth = c * (max(-qx_m2_s[i, j], 0.0) + max(qx_m2_s[i, j + 1], 0.0) + max(-north[j], 0.0)
+                         + max(south[j], 0.0))
+        h = depth_m[i, j]
+        if out_depth > h:
+            scale_work[i, j] = h / out_depth * _POSITIVITY_SAFETY
+            n_limited += 1
+        else:
+            scale_work[i, j] = 1.0
+    return n_limited
+
+
+@numba.njit(cache=True, inline="always")
+def _is_active(use_tiles, active, i, b):
+    return (not use_tiles) or active[i, b] != 0
+
+
+@numba.njit(cache=True, inline="always")
+def _run_end(use_tiles, active, i, b, nb):
+    """End (exclusive) of the run of active tiles in row ``i`` that starts at tile ``b``."""
+    e = b + 1
+    while e < nb and _is_active(use_tiles, active, i, e):
+        e += 1
+    return e
+
+
+@numba.njit(cache=True, inline="always")
+def _tile_active(wet, i, b):
+    """Whether tile (i, b) is active in a step, from the flags of the step before."""
+    ny, nb = wet.shape
+    a = wet[i, b] & _WET
+    if i > 0:
+        a |= wet[i - 1, b] & _DEEP
+    if i + 1 < ny:
+        a |= wet[i + 1, b] & _DEEP
+    if b > 0:
+        a |= wet[i, b - 1] & _DEEP_LAST
+    if b + 1 < nb:
+        a |= wet[i, b + 1] & _DEEP_FIRST
+    return a != 0
+
+
+@numba.njit(cache=True, inline="always")
+def _face_row_computed(use_tiles, active, k, b):
+    """Whether :func:`_sweep_fluxes` computes the y-faces of tile column ``b`` in face
+    row ``k`` (0..ny): when the tiles on both sides are active (else they are 0)."""
+    ny = active.shape[0]
+    if not use_tiles:
+        return True
+    if k == 0:
+        return active[0, b] != 0
+    if k >= ny:
+        return active[ny - 1, b] != 0
+    return active[k - 1, b] != 0 and active[k, b] != 0
+
+
 @numba.njit(parallel=True, fastmath=False, cache=True)
+def _prepare_sweep(qy_m2_s, qy_work, n_chunks, use_tiles, wet, active):
+    """Save the old y-face rows a chunk overwrites and its neighbours read (layout above;
+    with ``use_tiles`` only in the tile columns where they are read), and with
+    ``use_tiles`` mark the active tiles from the flags ``wet`` of the step before."""
+    ny, nx = qy_m2_s.shape[0] - 1, qy_m2_s.shape[1]
+    for c in numba.prange(n_chunks):
+        r0, r1 = _chunk_rows(c, n_chunks, ny)
+        if not use_tiles:
+            if c > 0:
+                qy_work[r0, :] = qy_m2_s[r0, :]
+                qy_work[r0 + 1, :] = qy_m2_s[r0 + 1, :]
+            if c < n_chunks - 1:
+                qy_work[r1 - 1, :] = qy_m2_s[r1 - 1, :]
+            continue
+        nb = wet.shape[1]
+        for b in range(nb):
+            j0 = b * TILE_COLS
+            j1 = min(nx, j0 + TILE_COLS)
+            # rows r0, r0 + 1 are read only where tile (r0 - 1, b) is active, row r1 - 1
+            # only where tile (r1, b) is (the conditions of _face_row_computed)
+            if c > 0 and _tile_active(wet, r0 - 1, b):
+                for j in range(j0, j1):
+                    qy_work[r0, j] = qy_m2_s[r0, j]
+                    qy_work[r0 + 1, j] = qy_m2_s[r0 + 1, j]
+            if c < n_chunks - 1 and _tile_active(wet, r1, b):
+                for j in range(j0, j1):
+                    qy_work[r1 - 1, j] = qy_m2_s[r1 - 1, j]
+        for i in range(r0, r1):
+            for b in range(nb):
+                active[i, b] = 1 if _tile_active(wet, i, b) else 0
+
+
+@numba.njit(parallel=True, fastmath=False, cache=True)
+def _sweep_fluxes(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, qy_work, scale_work, n_chunks, with_scale,
+                  use_tiles, active, dx, dt_s, theta, h_min, froude_max, implicit_friction, open_edges):
+    """:func:`face_fluxes` in one sweep over the rows (x- and y-faces of a row together),
+    and with ``with_scale`` pass 1 of :func:`limit_outflow` (the outflow scale of every
+    cell into ``scale_work``) as soon as a row's four faces are known; with ``use_tiles``
+    only on the ``active`` tiles. Returns the number of limited cells (0 without
+    ``with_scale``). Call :func:`_prepare_sweep` first."""
+    ny, nx = depth_m.shape
+    nb = (nx + TILE_COLS - 1) // TILE_COLS if use_tiles else 1
+    width = TILE_COLS if use_tiles else nx
+    gdt = GRAVITY_M_S2 * dt_s
+    side_weight = 0.5 * (1.0 - theta)
+    c_out = dt_s / dx
+    n_limited = 0
+    for c in numba.prange(n_chunks):
+        r0, r1 = _chunk_rows(c, n_chunks, ny)
+        last = c == n_chunks - 1
+        ring = qy_work[ny] if last else qy_work[r0 + 2]
+        # the last chunk also owns the southern edge row ny; the others recompute the
+        # first face row of the next chunk for the scales of their last row
+        k_end = r1 + 1 if (last or with_scale) else r1
+        for k in range(r0, k_end):
+            own = k < r1 or last
+            if own:
+                out = qy_m2_s[k]
+                mid = qy_m2_s[k]
+            else:
+                out = qy_work[r0 + 3]
+                mid = qy_work[r1]
+            back = qy_work[r0 - 1] if (k == r0 and c > 0) else ring
+            if k + 1 < r1:
+                fwd = qy_m2_s[k + 1]
+            elif last:
+                fwd = mid  # k + 1 >= ny: no neighbour row, never read
+            elif k + 1 == r1:
+                fwd = qy_work[r1]
+            else:  # k == r1: the next chunk's saved second row
+                fwd = qy_work[r1 + 1]
+            # runs of neighbouring tiles in one call each (a call per tile costs as much as
+            # the faces of a dry tile)
+            b = 0
+            while b < nb:
+                j0 = b * width
+                if _face_row_computed(use_tiles, active, k, b):
+                    # the old faces of row k - 1 where they were not computed are 0 (and
+                    # neither the ring nor the saved rows hold them there)
+                    back_zero = k >= 1 and not _face_row_computed(use_tiles, active, k - 1, b)
+                    e = b + 1
+                    while (e < nb and _face_row_computed(use_tiles, active, k, e)
+                           and back_zero == (k >= 1 and not _face_row_computed(use_tiles, active, k - 1, e))):
+                        e += 1
+                    _y_face_range(k, j0, min(nx, e * width), out, mid, back, back_zero, fwd, ring, own, bed_m,
+                                  depth_m, manning_n, blocked, gdt, dx, theta, side_weight, h_min, froude_max,
+                                  implicit_friction, open_edges)
+                    b = e
+                else:
+                    if not own:
+                        for j in range(j0, min(nx, j0 + width)):
+                            out[j] = 0.0  # a face next to an inactive tile is 0
+                    b += 1
+            if k < r1:
+                b = 0
+                while b < nb:
+                    if not _is_active(use_tiles, active, k, b):
+                        b += 1
+                        continue
+                    e = _run_end(use_tiles, active, k, b, nb)
+                    j0 = b * width
+                    jb = min(nx, e * width) + (1 if e == nb else 0)
+                    # the old face j0 - 1: not overwritten (an inactive tile's face, or none)
+                    q_prev_old = qx_m2_s[k, j0 - 1] if j0 > 0 else 0.0
+                    _x_face_range(k, j0, jb, q_prev_old, qx_m2_s, bed_m, depth_m, manning_n, blocked, gdt, dx,
+                                  theta, side_weight, h_min, froude_max, implicit_friction, open_edges)
+                    b = e
+            if with_scale and k > r0:
+                b = 0
+                while b < nb:
+                    if not _is_active(use_tiles, active, k - 1, b):
+                        b += 1
+                        continue
+                    e = _run_end(use_tiles, active, k - 1, b, nb)
+                    n_limited += _scale_range(k - 1, b * width, min(nx, e * width), qx_m2_s, qy_m2_s[k - 1], out,
+                                              depth_m, c_out, scale_work)
+                    b = e
+    return n_limited
+
+
+@numba.njit(cache=True, fastmath=False, inline="always")
+def _scaled(q, s_pos, s_neg):
+    """A face discharge limited by its upstream cell's scale: ``s_pos`` is the scale of
+    the cell it leaves when ``q > 0``, ``s_neg`` when ``q < 0``."""
+    if q > 0.0:
+        return q * s_pos
+    if q < 0.0:
+        return q * s_neg
+    return q
+
+
+@numba.njit(cache=True, fastmath=False)
+def _limit_y_range(k, j0, j1, qy_m2_s, scale_work):
+    """Pass 2 of :func:`limit_outflow` on the y-faces ``(k, j0:j1)``, in place (1 beyond
+    the grid)."""
+    ny = scale_work.shape[0]
+    for j in range(j0, j1):
+        q = qy_m2_s[k, j]
+        if q > 0.0 and k > 0:
+            s = scale_work[k - 1, j]
+        elif q < 0.0 and k < ny:
+            s = scale_work[k, j]
+        else:
+            continue
+        qy_m2_s[k, j] = q * s
+
+
+@numba.njit(cache=True, fastmath=False)
+def _limit_x_range(i, ja, jb, qx_m2_s, scale_work):
+    """Pass 2 of :func:`limit_outflow` on the x-faces ``(i, ja:jb)`` (0..nx), in place."""
+    nx = scale_work.shape[1]
+    for j in range(ja, jb):
+        q = qx_m2_s[i, j]
+        if q > 0.0 and j > 0:
+            s = scale_work[i, j - 1]
+        elif q < 0.0 and j < nx:
+            s = scale_work[i, j]
+        else:
+            continue
+        qx_m2_s[i, j] = q * s
+
+
+@numba.njit(cache=True, fastmath=False)
+def _limit_y_runs(k, i, qy_m2_s, scale_work, use_tiles, active, nb, width):
+    """:func:`_limit_y_range` on y-face row ``k`` under the runs of active tiles of row ``i``."""
+    nx = qy_m2_s.shape[1]
+    b = 0
+    while b < nb:
+        if not _is_active(use_tiles, active, i, b):
+            b += 1
+            continue
+        e = _run_end(use_tiles, active, i, b, nb)
+        _limit_y_range(k, b * width, min(nx, e * width), qy_m2_s, scale_work)
+        b = e
+
+
+@numba.njit(parallel=True, fastmath=False, cache=True)
+def _sweep_continuity(depth_m, qx_m2_s, qy_m2_s, scale_work, qy_work, row_outflow_m3, n_chunks, dx, dt_s,
+                      use_tiles, active, wet, keep_wet, tile_h_max, h_dry, track, time_s, min_depth_m, max_depth_m,
+                      time_of_max_s, max_speed_m_s, skip_maxima, row_h_max):
+    """Pass 2 of :func:`limit_outflow` and :func:`update_depth` in one sweep, and with
+    ``track`` the running maxima of :func:`heatsim.kernels.flood_maxima.track_flood_maxima`
+    of every cell where ``skip_maxima`` is 0; with ``use_tiles`` only on the ``active``
+    tiles, marking which are ``wet`` (deeper than ``h_dry`` [m] somewhere, water on a face,
+    or ``keep_wet``) and their largest tracked depth ``tile_h_max`` [m]. Returns (edge
+    outflow [m3], largest depth of the tracked cells [m], 0 without ``track``; per row in
+    ``row_h_max`` (ny,)). Needs the scales and the recomputed face rows of
+    :func:`_sweep_fluxes` with ``with_scale``."""
+    ny, nx = depth_m.shape
+    nb = (nx + TILE_COLS - 1) // TILE_COLS if use_tiles else 1
+    width = TILE_COLS if use_tiles else nx
+    c_flux = dt_s / dx
+    to_m3 = dt_s * dx
+    for c in numba.prange(n_chunks):
+        r0, r1 = _chunk_rows(c, n_chunks, ny)
+        last = c == n_chunks - 1
+        _limit_y_runs(r0, r0, qy_m2_s, scale_work, use_tiles, active, nb, width)
+        for i in range(r0, r1):
+            # a face that carries water has active tiles on both sides: limiting the faces
+            # of the active tiles limits them all
+            b = 0
+            while b < nb:
+                if not _is_active(use_tiles, active, i, b):
+                    b += 1
+                    continue
+                e = _run_end(use_tiles, active, i, b, nb)
+                _limit_x_range(i, b * width, min(nx, e * width) + (1 if e == nb else 0), qx_m2_s, scale_work)
+                b = e
+            # the south faces: limited in place, in qy if this chunk owns them, else in the
+            # recomputed row (the next chunk limits its own copy in qy)
+            own_south = i + 1 < r1 or last
+            if own_south:
+                _limit_y_runs(i + 1, i, qy_m2_s, scale_work, use_tiles, active, nb, width)
+                south = qy_m2_s[i + 1]
+            else:
+                south = qy_work[r0 + 3]  # this chunk's own copy: limited here in place
+                for j in range(nx):
+                    south[j] = _scaled(south[j], scale_work[i, j], scale_work[i + 1, j])
+            north = qy_m2_s[i]
+            h_row = 0.0
+            for b in range(nb):
+                if not _is_active(use_tiles, active, i, b):
+                    continue
+                j0 = b * width
+                h_tile = 0.0
+                flags = 0
+                j1 = min(nx, j0 + width)
+                for j in range(j0, j1):
+                    q_s = south[j]
+                    west = qx_m2_s[i, j]
+                    east = qx_m2_s[i, j + 1]
+                    q_n = north[j]
+                    # as update_depth (_out_sum, _in_sum): outflow first, then inflow
+                    out_sum = max(-west, 0.0) + max(east, 0.0) + max(-q_n, 0.0) + max(q_s, 0.0)
+                    in_sum = max(west, 0.0) + max(-east, 0.0) + max(q_n, 0.0) + max(-q_s, 0.0)
+                    h = (depth_m[i, j] - c_flux * out_sum) + c_flux * in_sum
+                    depth_m[i, j] = h
+                    if use_tiles:
+                        if h > h_dry:
+                            flags |= _WET | _DEEP
+                            if j == j0:
+                                flags |= _DEEP_FIRST
+                            if j == j1 - 1:
+                                flags |= _DEEP_LAST
+                        elif out_sum != 0.0 or in_sum != 0.0:
+                            flags |= _WET
+                    if track and not skip_maxima[i, j]:
+                        h_tile = max(h_tile, h)
+                        if h > max_depth_m[i, j]:
+                            max_depth_m[i, j] = h
+                            time_of_max_s[i, j] = time_s
+                        if h > min_depth_m:
+                            qx_c = 0.5 * (west + east)
+                            qy_c = 0.5 * (q_n + q_s)
+                            speed = math.sqrt(qx_c * qx_c + qy_c * qy_c) / h
+                            if speed > max_speed_m_s[i, j]:
+                                max_speed_m_s[i, j] = speed
+                if use_tiles:
+                    wet[i, b] = _ALL_FLAGS if keep_wet[i, b] != 0 else flags
+                    tile_h_max[i, b] = h_tile
+                h_row = max(h_row, h_tile)
+            if use_tiles and track:
+                # an inactive tile's depths, and so its largest depth, are unchanged
+                for b in range(nb):
+                    h_row = max(h_row, tile_h_max[i, b])
+            row_h_max[i] = h_row
+            edge = qx_m2_s[i, nx] - qx_m2_s[i, 0]
+            if i == 0:
+                for j in range(nx):
+                    edge -= qy_m2_s[0, j]
+            if i == ny - 1:
+                for j in range(nx):
+                    edge += qy_m2_s[ny, j]
+            row_outflow_m3[i] = edge * to_m3
+    total = 0.0
+    h_now = 0.0
+    for i in range(ny):
+        total += row_outflow_m3[i]
+        h_now = max(h_now, row_h_max[i])
+    return total, h_now
+
+
+class FlowTiles:
+    """The wet/active state of the tiles of a grid (``TILE_COLS`` cells of a row each),
+    kept between the steps of :func:`flow_step_tracked` so that it skips the tiles where
+    nothing can move (see the comment above :data:`TILE_COLS`); the results are those of
+    a step without tiles, bit for bit.
+
+    Parameters
+    ----------
+    shape : (ny, nx)
+        The grid.
+    bed_m : ndarray, (ny, nx)
+        Bed elevation [m]: sets the margin ``h_dry_margin_m`` [m] for the rounding of
+        ``z + h`` (4 ulp of the highest bed, ~3e-14 m at 30 m): a cell counts as dry when
+        it is at most ``h_min_flow_m - h_dry_margin_m`` deep.
+    keep_wet_cells : ndarray, int, optional
+        Flat indices of cells whose depth the caller changes between or after flow steps
+        (inflows, culverts, held levels): their tiles are always treated as wet.
+
+    Call :meth:`invalidate` after changing depths anywhere else (rain, losses): the next
+    step then computes every tile.
+    """
+
+    def __init__(self, shape, bed_m, keep_wet_cells=None):
+        ny, nx = shape
+        nb = (nx + TILE_COLS - 1) // TILE_COLS
+        self.wet = np.full((ny, nb), _ALL_FLAGS, np.uint8)
+        self.active = np.ones((ny, nb), np.uint8)
+        self.keep_wet = np.zeros((ny, nb), np.uint8)
+        self.tile_h_max = np.zeros((ny, nb))
+        self.row_h_max = np.zeros(ny)
+        if keep_wet_cells is not None and len(keep_wet_cells):
+            i, j = np.divmod(np.asarray(keep_wet_cells, np.int64), nx)
+            self.keep_wet[i, j // TILE_COLS] = 1
+        z = float(np.max(np.abs(bed_m))) if np.size(bed_m) else 0.0
+        # the flow depth computed for two cells h_a, h_b <= h_dry deep is at most
+        # max(h_a, h_b) + ulp(|z| + h) / 2 + its own rounding: 4 ulp(|z| + 1) covers both
+        self.h_dry_margin_m = 4.0 * float(np.spacing(z + 1.0))
+
+    def invalidate(self) -> None:
+        """Depths changed outside the flow step: compute every tile in the next step."""
+        self.wet.fill(_ALL_FLAGS)
+
+    @property
+    def active_share(self) -> float:
+        """Share of the tiles the last step computed."""
+        return float(self.active.mean())
+
+
 def face_fluxes(
     bed_m,
     depth_m,
@@ -207,7 +742,8 @@ def face_fluxes(
         False: no water crosses the domain edges. True: every domain edge is a
         free (critical-depth) outflow boundary, never an inflow (Notes).
     qy_work : ndarray, float64, (ny + 1, nx)
-        Work space (a copy of the old ``qy``); contents on return are meaningless.
+        Work space (a few old rows of ``qy`` per chunk of rows); contents on return are
+        meaningless.
 
     Notes
     -----
@@ -277,64 +813,11 @@ def face_fluxes(
     Positivity of the depth is not this function's business: :func:`limit_outflow`
     ensures it, at any step.
     """
-    ny, nx = depth_m.shape
-    dx = cell_size_m
-    gdt = GRAVITY_M_S2 * dt_s
-    side_weight = 0.5 * (1.0 - theta)
-
-    # x-faces: a row's faces depend only on that row, so each row is updated left to
-    # right keeping the one old value that has been overwritten (face j - 1).
-    for i in numba.prange(ny):
-        q_prev_old = qx_m2_s[i, 0]
-        qx_m2_s[i, 0] = -_edge_outflow(depth_m[i, 0], blocked[i, 0] != 0, open_edges, h_min_flow_m, froude_max)
-        for j in range(1, nx):
-            q = qx_m2_s[i, j]
-            if blocked[i, j - 1] or blocked[i, j]:
-                q_new = 0.0
-            else:
-                # old discharge of face j - 1 (the far face of cell a) unless it is a wall
-                q_back = q_prev_old if (j >= 2 and not blocked[i, j - 2]) else q
-                # face j + 1 is still old
-                q_fwd = qx_m2_s[i, j + 1] if (j + 1 < nx and not blocked[i, j + 1]) else q
-                q_new = _momentum(
-                    q, q_back, q_fwd,
-                    bed_m[i, j - 1], bed_m[i, j], depth_m[i, j - 1], depth_m[i, j],
-                    manning_n[i, j - 1], manning_n[i, j],
-                    gdt, dx, theta, side_weight, h_min_flow_m, froude_max, implicit_friction,
-                )
-            q_prev_old = q
-            qx_m2_s[i, j] = q_new
-        qx_m2_s[i, nx] = _edge_outflow(depth_m[i, nx - 1], blocked[i, nx - 1] != 0, open_edges, h_min_flow_m, froude_max)
-
-    # y-faces: neighbours lie in other rows, which other threads overwrite, so read
-    # the old values from a copy.
-    for i in numba.prange(ny + 1):
-        for j in range(nx):
-            qy_work[i, j] = qy_m2_s[i, j]
-    for i in numba.prange(ny + 1):
-        if i == 0:
-            for j in range(nx):
-                qy_m2_s[0, j] = -_edge_outflow(depth_m[0, j], blocked[0, j] != 0, open_edges, h_min_flow_m, froude_max)
-        elif i == ny:
-            for j in range(nx):
-                qy_m2_s[ny, j] = _edge_outflow(
-                    depth_m[ny - 1, j], blocked[ny - 1, j] != 0, open_edges, h_min_flow_m, froude_max
-                )
-        else:
-            for j in range(nx):
-                q = qy_work[i, j]
-                if blocked[i - 1, j] or blocked[i, j]:
-                    q_new = 0.0
-                else:
-                    q_back = qy_work[i - 1, j] if (i >= 2 and not blocked[i - 2, j]) else q
-                    q_fwd = qy_work[i + 1, j] if (i + 1 < ny and not blocked[i + 1, j]) else q
-                    q_new = _momentum(
-                        q, q_back, q_fwd,
-                        bed_m[i - 1, j], bed_m[i, j], depth_m[i - 1, j], depth_m[i, j],
-                        manning_n[i - 1, j], manning_n[i, j],
-                        gdt, dx, theta, side_weight, h_min_flow_m, froude_max, implicit_friction,
-                    )
-                qy_m2_s[i, j] = q_new
+    ny = depth_m.shape[0]
+    n_chunks = _n_chunks(ny)
+    _prepare_sweep(qy_m2_s, qy_work, n_chunks, False, _NO_BYTES, _NO_BYTES)
+    _sweep_fluxes(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, qy_work, _NO_FLOATS, n_chunks, False,
+                  False, _NO_BYTES, cell_size_m, dt_s, theta, h_min_flow_m, froude_max, implicit_friction, open_edges)
 
 
 def _faces_along_rows_numpy(bed, depth, n, wall, q, *, dx, dt_s, theta, h_min, froude_max, implicit_friction,
@@ -597,13 +1080,92 @@ def flow_step(
     to the module's ``DEFAULT_*`` values.
     Sources and sinks (rain, infiltration, sewer inlets) are the caller's, between
     steps. Returns the volume [m3] that left through the domain edges.
+
+    The results equal those of the three kernels called in turn, bit for bit, but the
+    step takes two sweeps over the grid instead of seven passes: the first computes the
+    face discharges of a row and, as soon as a row's four faces are known, its cells'
+    outflow scales (pass 1 of :func:`limit_outflow`); the second limits the faces and
+    moves the water (pass 2 of :func:`limit_outflow` and :func:`update_depth`).
     """
-    face_fluxes(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, cell_size_m=cell_size_m, dt_s=dt_s,
-                theta=theta, h_min_flow_m=h_min_flow_m, froude_max=froude_max,
-                implicit_friction=implicit_friction, open_edges=open_edges, qy_work=qy_work)
-    limit_outflow(depth_m, qx_m2_s, qy_m2_s, cell_size_m=cell_size_m, dt_s=dt_s, scale_work=scale_work)
-    return update_depth(depth_m, qx_m2_s, qy_m2_s, cell_size_m=cell_size_m, dt_s=dt_s,
-                        row_outflow_m3=row_outflow_m3)
+    return flow_step_tracked(
+        bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, cell_size_m=cell_size_m, dt_s=dt_s,
+        open_edges=open_edges, qy_work=qy_work, scale_work=scale_work, row_outflow_m3=row_outflow_m3, theta=theta,
+        h_min_flow_m=h_min_flow_m, froude_max=froude_max, implicit_friction=implicit_friction)[0]
+
+
+def flow_step_tracked(
+    bed_m,
+    depth_m,
+    manning_n,
+    blocked,
+    qx_m2_s,
+    qy_m2_s,
+    *,
+    cell_size_m,
+    dt_s,
+    open_edges,
+    qy_work,
+    scale_work,
+    row_outflow_m3,
+    theta=DEFAULT_THETA,
+    h_min_flow_m=DEFAULT_H_MIN_FLOW_M,
+    froude_max=DEFAULT_FROUDE_MAX,
+    implicit_friction=DEFAULT_IMPLICIT_FRICTION,
+    time_s=0.0,
+    speed_min_depth_m=0.0,
+    max_depth_m=None,
+    time_of_max_s=None,
+    max_speed_m_s=None,
+    skip_maxima=None,
+    tiles=None,
+):
+    """:func:`flow_step`, and (when ``max_depth_m`` is given) the running flood maxima of
+    :func:`heatsim.kernels.flood_maxima.track_flood_maxima` of the new state in the same
+    sweep over the grid, instead of another pass.
+
+    Arguments as :func:`flow_step`, plus: ``time_s`` the time of the new state [s];
+    ``speed_min_depth_m`` [m], ``max_depth_m`` [m], ``time_of_max_s`` [s] and
+    ``max_speed_m_s`` [m s-1] as ``min_depth_m`` and the arrays of
+    ``track_flood_maxima`` ((ny, nx) float64, updated in place); ``skip_maxima``
+    ((ny, nx) uint8 or None) 1 for cells whose maxima the caller tracks itself, after it
+    changes their depth again in the same step (culverts, held levels; see
+    :func:`heatsim.kernels.flood_maxima.track_flood_maxima_cells`); ``tiles`` a
+    :class:`FlowTiles` of the grid, kept from step to step, to skip the dry tiles (the
+    same results, bit for bit; with tiles, the largest depth returned covers the tiles
+    skipped too, from their last computed step).
+
+    Returns
+    -------
+    (outflow_m3, h_max_m) : (float, float)
+        The volume [m3] that left through the domain edges, and the largest new depth of
+        the tracked cells [m] (0 without maxima).
+    """
+    ny = depth_m.shape[0]
+    n_chunks = _n_chunks(ny)
+    track = max_depth_m is not None
+    if not track:
+        max_depth_m = time_of_max_s = max_speed_m_s = _NO_FLOATS
+    if skip_maxima is None or not track:
+        skip_maxima = _NO_BYTES if not track else np.zeros(depth_m.shape, np.uint8)
+    use_tiles = tiles is not None
+    if use_tiles:
+        h_dry = h_min_flow_m - tiles.h_dry_margin_m
+        if not 0.0 < h_dry < h_min_flow_m or h_min_flow_m > 1.0:
+            raise ValueError(f"h_min_flow_m = {h_min_flow_m} m does not suit tiles on this bed (rounding margin "
+                             f"{tiles.h_dry_margin_m:.1e} m)")
+        wet, active, keep_wet, tile_h_max = tiles.wet, tiles.active, tiles.keep_wet, tiles.tile_h_max
+    else:
+        wet = active = keep_wet = _NO_BYTES
+        tile_h_max = _NO_FLOATS
+        h_dry = 0.0
+    _prepare_sweep(qy_m2_s, qy_work, n_chunks, use_tiles, wet, active)
+    _sweep_fluxes(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, qy_work, scale_work, n_chunks, True,
+                  use_tiles, active, cell_size_m, dt_s, theta, h_min_flow_m, froude_max, implicit_friction,
+                  open_edges)
+    return _sweep_continuity(depth_m, qx_m2_s, qy_m2_s, scale_work, qy_work, row_outflow_m3, n_chunks, cell_size_m,
+                             dt_s, use_tiles, active, wet, keep_wet, tile_h_max, h_dry, track, time_s,
+                             speed_min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima,
+                             tiles.row_h_max if use_tiles else np.empty(ny))
 
 
 def flow_step_numpy(
@@ -632,6 +1194,27 @@ def flow_step_numpy(
     limit_outflow_numpy(depth_m, qx_m2_s, qy_m2_s, cell_size_m=cell_size_m, dt_s=dt_s, scale_work=scale_work)
     return update_depth_numpy(depth_m, qx_m2_s, qy_m2_s, cell_size_m=cell_size_m, dt_s=dt_s,
                               row_outflow_m3=row_outflow_m3)
+
+
+def flow_step_tracked_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, *, time_s=0.0,
+                            speed_min_depth_m=0.0, max_depth_m=None, time_of_max_s=None, max_speed_m_s=None,
+                            skip_maxima=None, tiles=None, **step):
+    """Plain-NumPy twin of :func:`flow_step_tracked`: :func:`flow_step_numpy`, then
+    :func:`heatsim.kernels.flood_maxima.track_flood_maxima_numpy` on the tracked cells
+    (``tiles`` is accepted and ignored: it only saves work)."""
+    from heatsim.kernels.flood_maxima import track_flood_maxima_numpy
+
+    outflow = flow_step_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, **step)
+    if max_depth_m is None:
+        return outflow, 0.0
+    keep = np.zeros(depth_m.shape, bool) if skip_maxima is None else np.asarray(skip_maxima).astype(bool)
+    before = [a[keep].copy() for a in (max_depth_m, time_of_max_s, max_speed_m_s)]
+    track_flood_maxima_numpy(depth_m, qx_m2_s, qy_m2_s, time_s, min_depth_m=speed_min_depth_m,
+                             max_depth_m=max_depth_m, time_of_max_s=time_of_max_s, max_speed_m_s=max_speed_m_s)
+    for a, b in zip((max_depth_m, time_of_max_s, max_speed_m_s), before):
+        a[keep] = b
+    tracked = depth_m[~keep]
+    return outflow, float(tracked.max()) if tracked.size else 0.0
 
 
 @numba.njit(parallel=True, fastmath=False, cache=True)

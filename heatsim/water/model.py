@@ -15,7 +15,8 @@ Per flow step (adaptive, ``dt = alpha dx / sqrt(g h_max)``, at most ``dt_max_s``
    with buildings as walls and the grid's edges open or closed;
 5. culverts pipe water from their inlet to their outlet, up to their capacity;
 6. held-level outlets (the Leie, the canal) take what rose above their level;
-7. running maxima of depth, speed and the time of the maximum depth.
+7. running maxima of depth, speed and the time of the maximum depth (in the flow step's own
+   sweep over the grid, except for the cells of steps 5 and 6, taken after those).
 
 The ledger: ``rain + inflow + outlet supply = interception + infiltration + sewer +
 outflow (edges and outlets) + storage (free water and depression stores)``, summed in
@@ -33,11 +34,11 @@ import xarray as xr
 
 from heatsim.errors import InputError
 from heatsim.grid import Grid
-from heatsim.kernels.flood_maxima import track_flood_maxima
+from heatsim.kernels.flood_maxima import track_flood_maxima_cells
 from heatsim.kernels.hydrology import (culvert_transfer, depression_storage, infiltrate_green_ampt,
                                        infiltration_kind_lut, intercept, moisture_deficit, relative_saturation,
                                        sewer_inlets)
-from heatsim.kernels.overland_flow import GRAVITY_M_S2, flow_step
+from heatsim.kernels.overland_flow import GRAVITY_M_S2, FlowTiles, flow_step_tracked
 from heatsim.landcover import LandCoverTable
 from heatsim.rain import Hyetograph
 from heatsim.scenario.loader import WaterBoundaries
@@ -110,6 +111,12 @@ def _cfl_step(h_max_m: float, dx_m: float, alpha: float, dt_max_s: float) -> flo
 class WaterModel:
     """Set up from a site (after the scenario's interventions), its land-cover table, a storm
     and the scenario's water boundaries; :meth:`run` returns a :class:`WaterResult`."""
+
+    #: Skip the tiles of the grid where no water can move in a flow step (dry, with dry
+    #: neighbours: most of a town between its streams; FlowTiles in
+    #: heatsim/kernels/overland_flow.py). The results are the same bit for bit; False
+    #: computes every cell in every step (to check that).
+    flow_tiles: bool = True
 
     def __init__(self, site: xr.Dataset, table: LandCoverTable, storm: Hyetograph, boundaries: WaterBoundaries,
                  params: WaterParameters | None = None, source: str = "scenario"):
@@ -208,6 +215,17 @@ class WaterModel:
             depth_flat[self.outlets.index] = start
             ledger.initial_storage_m3 = float(start.sum() * area)
         inflow_share = [1.0 / (c.size * area) for c in self.inflows.cells]
+        held = self.outlets.level_m - self.bed.ravel()[self.outlets.index]  # depths of the held levels [m]
+        # cells whose depth changes after the flow step (culverts, held levels): their maxima
+        # are taken after those changes, the rest in the flow step's own sweep
+        late_cells = np.unique(np.concatenate([np.asarray(a, dtype=np.int64).ravel() for a in (
+            self.culverts.inlet, self.culverts.outlet, self.outlets.index)]))
+        late_mask = np.zeros((ny, nx), np.uint8)
+        late_mask.ravel()[late_cells] = 1
+        # the flow step skips the tiles where nothing can move; the cells changed outside it
+        # every step (inflows, culverts, held levels) keep their tiles computed
+        inflow_cells = [np.asarray(c, dtype=np.int64).ravel() for c in self.inflows.cells]
+        tiles = FlowTiles((ny, nx), self.bed, np.concatenate([late_cells, *inflow_cells])) if self.flow_tiles else None
 
         snapshot_times = np.arange(0.0, duration + 0.5 * snapshot_every, snapshot_every)
         snapshot_times = snapshot_times[snapshot_times <= duration + 1e-9]
@@ -242,6 +260,8 @@ class WaterModel:
                 sewer_inlets(free_mm, self.connected, self.sewer_rate, span, sewer_total)
                 np.multiply(free_mm, 1e-3, out=depth_flat)
                 last_losses = t + dt
+                if tiles is not None:
+                    tiles.invalidate()
             else:
                 rain_step = 0.0
             # 3: inflows
@@ -251,11 +271,14 @@ class WaterModel:
                 depth_flat[cells] += volume * share
                 inflow_step += volume
             ledger.inflow_m3 += inflow_step
-            # 4: flow
-            edge = flow_step(self.bed, depth, self.manning, self.blocked, qx, qy, cell_size_m=dx, dt_s=dt,
-                             open_edges=open_edges, qy_work=qy_work, scale_work=scale_work,
-                             row_outflow_m3=row_outflow, theta=p.theta, h_min_flow_m=p.h_min_flow_m,
-                             froude_max=p.froude_max, implicit_friction=p.implicit_friction)
+            # 4: flow, and 7 (the maxima) for all cells but the late ones
+            t_new = t + dt
+            edge, h_max = flow_step_tracked(
+                self.bed, depth, self.manning, self.blocked, qx, qy, cell_size_m=dx, dt_s=dt, open_edges=open_edges,
+                qy_work=qy_work, scale_work=scale_work, row_outflow_m3=row_outflow, theta=p.theta,
+                h_min_flow_m=p.h_min_flow_m, froude_max=p.froude_max, implicit_friction=p.implicit_friction,
+                time_s=t_new, speed_min_depth_m=p.speed_min_depth_m, max_depth_m=max_depth, time_of_max_s=time_of_max,
+                max_speed_m_s=max_speed, skip_maxima=late_mask, tiles=tiles)
             ledger.edge_outflow_m3 += edge
             # 5: culverts
             piped = 0.0
@@ -265,17 +288,17 @@ class WaterModel:
             # 6: held levels
             outlet_out = 0.0
             if self.outlets.index.size:
-                held = self.outlets.level_m - self.bed.ravel()[self.outlets.index]
                 excess = depth_flat[self.outlets.index] - held
                 outlet_out = float(excess[excess > 0].sum() * area)
                 ledger.outlet_supply_m3 += float(-excess[excess < 0].sum() * area)
                 depth_flat[self.outlets.index] = held
                 ledger.outlet_outflow_m3 += outlet_out
-            t += dt
+            t = t_new
             steps += 1
-            # 7: maxima and records
-            h_max = track_flood_maxima(depth, qx, qy, t, min_depth_m=p.speed_min_depth_m, max_depth_m=max_depth,
-                                       time_of_max_s=time_of_max, max_speed_m_s=max_speed)
+            # 7: maxima of the late cells (h_max, which sets the next step, is then that of the whole grid)
+            h_max = max(h_max, track_flood_maxima_cells(late_cells, depth, qx, qy, t, min_depth_m=p.speed_min_depth_m,
+                                                        max_depth_m=max_depth, time_of_max_s=time_of_max,
+                                                        max_speed_m_s=max_speed))
             records.append((t, dt, rain_step * 1e-3 * area * n, inflow_step, edge, outlet_out, piped))
             if next_snapshot < snapshot_times.size and t >= snapshot_times[next_snapshot] - 1e-9:
                 snapshots[next_snapshot] = depth
