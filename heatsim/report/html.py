@@ -26,15 +26,11 @@ from datetime import datetime
 from pathlib import Path
 
 from heatsim import __version__
+from heatsim.heat.published import ASPHALT_15H_C, ASPHALT_MINUS_GRASS_K, UHI_NIGHT_K
 from heatsim.paths import current_umask, new_path
 from heatsim.report.data import Comparison, load_comparison
 from heatsim.report.i18n import (DISTRICT_INDICATORS, EXPOSURE, HEADLINE, Indicator, check_lang, indicator,
                                  number, preset_text, text)
-
-# The published ranges the heat model is tested against (tests/test_heat_published.py; keep in step)
-ASPHALT_15H_C = (48.0, 68.0)  # Santamouris 2013, widened 2-3 K for a cell mean
-ASPHALT_MINUS_GRASS_K = (0.0, 24.0)  # Armson, Stringer & Ennos 2012
-UHI_NIGHT_K = (1.0, 4.9)  # CurieuzeNeuzen 2021 (lower), Oke 1973 at 28,000 inhabitants (upper)
 
 MAX_INTERVENTIONS = 8  # per scenario in the overview; "combined" has 20 (all are in its manifest.json)
 ANALYTIC_TESTS = ("test.lake", "test.dam_break", "test.kinematic", "test.depression", "test.mass", "test.twins",
