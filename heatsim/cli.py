@@ -140,7 +140,7 @@ def run_command(
     out_dir: Optional[Path] = typer.Option(None, "--out", help="New run folder (default: results/<scenario>-<time>)."),
     resolution: Optional[float] = RESOLUTION,
     tile_size: Optional[int] = typer.Option(None, "--tile-size", help="Tile the grid in chunks of N x N cells "
-                                            "with dask (so far: the sky view); same results."),
+                                            "with dask (the sky view; the flow step by bands of N rows); same results."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --tile-size: threads (default), "
                                             "synchronous, or a dask scheduler's address (tcp://host:8786)."),
 ):

@@ -156,6 +156,8 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
     water_model = (WaterModel(site, scenario.table, storm, scenario.water, source=str(scenario.water.source or
                                                                                        scenario.path))
                    if storm is not None else None)
+    if water_model is not None:
+        water_model.tiling = tiling
     water_result = None
     heat_result = None
     params = None

@@ -28,7 +28,9 @@ from heatsim.errors import InputError
 @dataclass(frozen=True)
 class Tiling:
     """How a run tiles its grid: chunks of ``chunk_cells`` x ``chunk_cells`` cells, computed
-    by ``scheduler`` (:func:`scheduler_for`). What is tiled so far: the heat model's sky view."""
+    by ``scheduler`` (:func:`scheduler_for`). What is tiled so far: the heat model's sky view
+    (chunks of ``chunk_cells`` squared) and the water model's flow step (bands of
+    ``chunk_cells`` rows)."""
 
     chunk_cells: int
     scheduler: object = None

@@ -34,7 +34,7 @@ import xarray as xr
 
 from heatsim.errors import InputError
 from heatsim.grid import Grid
-from heatsim.kernels.flood_maxima import track_flood_maxima_cells
+from heatsim.kernels.flood_maxima import track_flood_maxima, track_flood_maxima_cells
 from heatsim.kernels.hydrology import (culvert_transfer, depression_storage, infiltrate_green_ampt,
                                        infiltration_kind_lut, intercept, moisture_deficit, relative_saturation,
                                        sewer_inlets)
@@ -117,6 +117,9 @@ class WaterModel:
     #: heatsim/kernels/overland_flow.py). The results are the same bit for bit; False
     #: computes every cell in every step (to check that).
     flow_tiles: bool = True
+    #: a :class:`heatsim.tiling.Tiling`: the flow step by bands of ``chunk_cells`` rows as dask
+    #: tasks (heatsim.tiling.TiledFlowStepper); the same depths, discharges and maxima
+    tiling = None
 
     def __init__(self, site: xr.Dataset, table: LandCoverTable, storm: Hyetograph, boundaries: WaterBoundaries,
                  params: WaterParameters | None = None, source: str = "scenario"):
@@ -226,6 +229,15 @@ class WaterModel:
         # every step (inflows, culverts, held levels) keep their tiles computed
         inflow_cells = [np.asarray(c, dtype=np.int64).ravel() for c in self.inflows.cells]
         tiles = FlowTiles((ny, nx), self.bed, np.concatenate([late_cells, *inflow_cells])) if self.flow_tiles else None
+        stepper = None
+        if self.tiling is not None:
+            from heatsim.tiling import TiledFlowStepper
+
+            stepper = TiledFlowStepper(self.bed, self.manning, self.blocked, cell_size_m=dx, open_edges=open_edges,
+                                       rows_per_band=int(self.tiling.chunk_cells), scheduler=self.tiling.scheduler,
+                                       flow_options=dict(theta=p.theta, h_min_flow_m=p.h_min_flow_m,
+                                                         froude_max=p.froude_max,
+                                                         implicit_friction=p.implicit_friction))
 
         snapshot_times = np.arange(0.0, duration + 0.5 * snapshot_every, snapshot_every)
         snapshot_times = snapshot_times[snapshot_times <= duration + 1e-9]
@@ -273,12 +285,23 @@ class WaterModel:
             ledger.inflow_m3 += inflow_step
             # 4: flow, and 7 (the maxima) for all cells but the late ones
             t_new = t + dt
-            edge, h_max = flow_step_tracked(
-                self.bed, depth, self.manning, self.blocked, qx, qy, cell_size_m=dx, dt_s=dt, open_edges=open_edges,
-                qy_work=qy_work, scale_work=scale_work, row_outflow_m3=row_outflow, theta=p.theta,
-                h_min_flow_m=p.h_min_flow_m, froude_max=p.froude_max, implicit_friction=p.implicit_friction,
-                time_s=t_new, speed_min_depth_m=p.speed_min_depth_m, max_depth_m=max_depth, time_of_max_s=time_of_max,
-                max_speed_m_s=max_speed, skip_maxima=late_mask, tiles=tiles)
+            if stepper is not None:
+                edge = stepper.step(depth, qx, qy, dt)
+                # the maxima of every cell but the late ones (kept as they were), as the fused step does
+                kept = [a.ravel()[late_cells].copy() for a in (max_depth, time_of_max, max_speed)]
+                track_flood_maxima(depth, qx, qy, t_new, min_depth_m=p.speed_min_depth_m, max_depth_m=max_depth,
+                                   time_of_max_s=time_of_max, max_speed_m_s=max_speed)
+                for array, values in zip((max_depth, time_of_max, max_speed), kept):
+                    array.ravel()[late_cells] = values
+                h_max = float(np.max(depth, where=late_mask == 0, initial=0.0))
+            else:
+                edge, h_max = flow_step_tracked(
+                    self.bed, depth, self.manning, self.blocked, qx, qy, cell_size_m=dx, dt_s=dt,
+                    open_edges=open_edges, qy_work=qy_work, scale_work=scale_work, row_outflow_m3=row_outflow,
+                    theta=p.theta, h_min_flow_m=p.h_min_flow_m, froude_max=p.froude_max,
+                    implicit_friction=p.implicit_friction, time_s=t_new, speed_min_depth_m=p.speed_min_depth_m,
+                    max_depth_m=max_depth, time_of_max_s=time_of_max, max_speed_m_s=max_speed,
+                    skip_maxima=late_mask, tiles=tiles)
             ledger.edge_outflow_m3 += edge
             # 5: culverts
             piped = 0.0
