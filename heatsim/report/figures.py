@@ -120,20 +120,24 @@ TEXT = {
         "nl": "Landgebruik vandaag met, per scenario, de gewijzigde cellen omlijnd in de kleur van het scenario.",
         "en": "Land cover today with, per scenario, the changed cells outlined in the scenario's colour."},
     "absolute_caption": {
-        "nl": "{name} {time}, de scenario's naast elkaar op dezelfde kleurschaal ({unit}).",
-        "en": "{name} {time}, the scenarios side by side on one colour scale ({unit})."},
+        "nl": "{name} {time}, de scenario's naast elkaar op dezelfde kleurschaal ({unit}). Grijs: geen waarde "
+              "(buiten het gesimuleerde gebied).",
+        "en": "{name} {time}, the scenarios side by side on one colour scale ({unit}). Grey: no value (outside "
+              "the simulated area)."},
     "difference_title": {"nl": "{name}: scenario min {base}, {time} [{unit}]",
                          "en": "{name}: scenario minus {base}, {time} [{unit}]"},
     "difference_caption": {
         "nl": "Verschil met {base} ({unit}); blauw = koeler of droger, rood = warmer of natter; "
-              "alle kaarten op dezelfde schaal (afgekapt op ±{limit:g} {unit}), onderaan ingezoomd op de ingreep.",
+              "alle kaarten op dezelfde schaal (afgekapt op ±{limit:g} {unit}), onderaan ingezoomd op de ingreep; "
+              "grijs: geen waarde.",
         "en": "Difference to {base} ({unit}); blue = cooler or drier, red = warmer or wetter; "
-              "all maps on one scale (clipped at ±{limit:g} {unit}), below them zoomed on the intervention."},
+              "all maps on one scale (clipped at ±{limit:g} {unit}), below them zoomed on the intervention; "
+              "grey: no value."},
     "nothing": {"nl": "niets te tonen", "en": "nothing to show"},
     "nothing_walking_time": {"nl": "geen koele plek\nop deze dag", "en": "no cool place\non this day"},
     "nothing_flood_depth": {"nl": "nergens water\ndieper dan 2 cm", "en": "no water deeper\nthan 2 cm"},
-    "shown_above": {"nl": "Waarden tot {v} {unit} zijn niet getekend (wit).",
-                    "en": "Values up to {v} {unit} are not drawn (white)."},
+    "shown_above": {"nl": "Waarden tot {v} {unit} zijn niet getekend (grijs, zoals cellen zonder waarde).",
+                    "en": "Values up to {v} {unit} are not drawn (grey, like cells without a value)."},
     "largest": {"nl": "grootste verschil {v} {unit}", "en": "largest change {v} {unit}"},
     "diurnal_title": {"nl": "Dagverloop op {day}: stadskern, groen in de stad en platteland",
                       "en": "Diurnal course on {day}: urban core, green in town and countryside"},
@@ -326,6 +330,16 @@ def _orientation(site_folder: Path, crs: str) -> tuple[list, list]:
 
 # ---------------------------------------------------------------------------------------
 # map furniture
+
+
+#: cells without a value (not simulated, or below a quantity's ``shown_above``): an opaque
+#: light grey. Transparent no-data let matplotlib's resampling blend the edge of the
+#: simulated area with the page into a false lighter rim on the town maps.
+NO_DATA_RGBA = (0.92, 0.92, 0.92, 1.0)
+
+
+def _colour_map(name: str):
+    return matplotlib.colormaps[name].with_extremes(bad=NO_DATA_RGBA)
 
 
 def _extent(bounds) -> list[float]:
@@ -545,8 +559,8 @@ def small_multiples_figure(cmp: Comparison, quantity: Quantity, lang: str):
     norm = Normalize(vmin=vmin, vmax=vmax)
     image = None
     for ax, label in zip(axes[0], labels):
-        image = ax.imshow(data[label], cmap=quantity.cmap, norm=norm, extent=_extent(cmp.grid.bounds),
-                          interpolation="nearest", zorder=1)
+        image = ax.imshow(data[label], cmap=_colour_map(quantity.cmap), norm=norm, extent=_extent(cmp.grid.bounds),
+                          interpolation="nearest", interpolation_stage="rgba", zorder=1)
         if not np.isfinite(data[label]).any():
             ax.text(0.5, 0.5, _t("nothing_" + quantity.key if "nothing_" + quantity.key in TEXT else "nothing", lang),
                     transform=ax.transAxes, ha="center", va="center", fontsize=9, wrap=True, zorder=10,
@@ -604,8 +618,8 @@ def difference_maps_figure(cmp: Comparison, quantity: Quantity, lang: str):
     for k, label in enumerate(labels):
         values = differences[label]
         top, bottom = axes[0][k], axes[1][k]
-        image = top.imshow(values, cmap=DIFFERENCE_CMAP, norm=norm, extent=_extent(cmp.grid.bounds),
-                           interpolation="nearest", zorder=1)
+        image = top.imshow(values, cmap=_colour_map(DIFFERENCE_CMAP), norm=norm, extent=_extent(cmp.grid.bounds),
+                           interpolation="nearest", interpolation_stage="rgba", zorder=1)
         draw_context(top, cmp, cmp.grid.bounds, lang, changed=cmp.changed[label], district_names=k == 0)
         finite = np.abs(values[np.isfinite(values)])
         largest = float(finite.max()) if finite.size else 0.0
@@ -621,8 +635,8 @@ def difference_maps_figure(cmp: Comparison, quantity: Quantity, lang: str):
             continue
         top.add_patch(Rectangle((box[0], box[1]), box[2] - box[0], box[3] - box[1], fill=False, edgecolor="black",
                                 linewidth=1.0, linestyle="--", zorder=9))
-        bottom.imshow(values, cmap=DIFFERENCE_CMAP, norm=norm, extent=_extent(cmp.grid.bounds),
-                      interpolation="nearest", zorder=1)
+        bottom.imshow(values, cmap=_colour_map(DIFFERENCE_CMAP), norm=norm, extent=_extent(cmp.grid.bounds),
+                      interpolation="nearest", interpolation_stage="rgba", zorder=1)
         draw_context(bottom, cmp, box, lang, changed=cmp.changed[label], district_names=True)
         bottom.set_title(_t("zoom", lang), fontsize=8)
         _lambert_axes(bottom, lang, labels=k == 0)
@@ -654,7 +668,7 @@ def overview_map(cmp: Comparison, lang: str, path: Path) -> Figure:
     cmap = ListedColormap(colours)
     lc = site["landcover"].values
     ax.imshow(lc, cmap=cmap, norm=BoundaryNorm(np.arange(-0.5, len(colours) + 0.5), cmap.N), extent=_extent(b),
-              interpolation="nearest", alpha=0.75, zorder=1)
+              interpolation="nearest", interpolation_stage="rgba", alpha=0.75, zorder=1)
     draw_context(ax, cmp, b, lang)
     handles = [Patch(facecolor=c.colour, edgecolor="0.4", label=CLASS_NAMES_NL.get(c.name, c.label)
                      if lang == "nl" else c.label) for c in table.classes.values() if (lc == c.code).any()]
