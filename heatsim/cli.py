@@ -148,14 +148,23 @@ def run_command(
     from rich.progress import Progress
 
     from heatsim.run import run_scenario
-    from heatsim.tiling import Tiling
+    from heatsim.tiling import Tiling, scheduler_for
 
     if scheduler is not None and tile_size is None:
         raise InputError("--scheduler", "scheduler", "only applies to a tiled run; add --tile-size N")
-    tiling = None if tile_size is None else Tiling(tile_size, scheduler)
-    with Progress(console=err, transient=True) as bar:
-        folder = run_scenario(scenario, out=out_dir, resolution_m=resolution, progress=_model_bars(bar),
-                              say=out.print, tiling=tiling)
+    tiling = None
+    if tile_size is not None:
+        Tiling(tile_size)  # a bad size is refused before connecting anywhere
+        # connect once, before the models start: a wrong address fails in seconds
+        chosen = scheduler_for(scheduler)
+        tiling = Tiling(tile_size, chosen, described_as=scheduler)
+    try:
+        with Progress(console=err, transient=True) as bar:
+            folder = run_scenario(scenario, out=out_dir, resolution_m=resolution, progress=_model_bars(bar),
+                                  say=out.print, tiling=tiling)
+    finally:
+        if tiling is not None and hasattr(tiling.scheduler, "close"):
+            tiling.scheduler.close()
     out.print(f"run written: {folder}")
 
 
@@ -181,6 +190,10 @@ def compare_command(
         scenarios = [p for p in sorted(folder.glob("*.yaml")) if p.resolve() != Path(base).resolve()]
     if base is None or not scenarios:
         raise InputError("compare", "arguments", "give a base scenario and at least one scenario, or --all")
+    if report:
+        from heatsim.report.i18n import check_lang
+
+        check_lang(lang)  # before the runs, not after them
     with Progress(console=err, transient=True) as bar:
         folder = compare(base, scenarios, out=out_dir, resolution_m=resolution, progress=_model_bars(bar),
                          say=out.print)

@@ -228,7 +228,8 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
             "land_cover_overrides": scenario.parameters,
             "interventions": [r.lines()[0] for r in reports],
             "tiling": None if tiling is None else {"chunk_cells": int(tiling.chunk_cells),
-                                                   "scheduler": str(tiling.scheduler or "threads")},
+                                                   "scheduler": tiling.described_as or str(tiling.scheduler
+                                                                                           or "threads")},
             "wall_time_s": round(time.time() - started, 2),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")

@@ -17,6 +17,7 @@ address of a running ``dask.distributed`` scheduler (``tcp://host:8786``) or a
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,6 +35,8 @@ class Tiling:
 
     chunk_cells: int
     scheduler: object = None
+    #: how the scheduler was given (e.g. its address), for the run's manifest
+    described_as: str | None = None
 
     def __post_init__(self):
         if int(self.chunk_cells) < 1:
@@ -49,15 +52,28 @@ def scheduler_for(spec):
     if isinstance(spec, str) and "://" in spec:
         from distributed import Client
 
+        _check_address(spec)
         try:
             return Client(spec, timeout="10s", set_as_default=False)
-        except OSError as exc:
+        except (OSError, ValueError, TypeError, AssertionError) as exc:
+            # OSError: nobody answers; the others: distributed's parsers on a malformed address
             raise InputError("--scheduler", "scheduler", f"no dask scheduler answers at {spec} ({exc}); start "
-                             "one with `dask scheduler` and workers with `dask worker ADDRESS`") from None
+                             "one with `dask scheduler` and workers with `dask worker ADDRESS`, and give its "
+                             "address as tcp://host:port") from None
     if hasattr(spec, "get") and hasattr(spec, "submit"):  # a distributed.Client
         return spec
     raise InputError("--scheduler", "scheduler", f"{spec!r} is not a scheduler; expected threads, synchronous or "
                      "the address of a dask scheduler such as tcp://127.0.0.1:8786")
+
+
+def _check_address(address: str) -> None:
+    """Refuse a malformed scheduler address before a client is built on it (a client that
+    fails half-way hangs for 20 s when it is collected)."""
+    scheme, _, rest = address.partition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme not in ("tcp", "tls", "ws", "wss", "ucx", "inproc") or not host or not port.isdigit():
+        raise InputError("--scheduler", "scheduler", f"{address!r} is not a dask scheduler address; expected "
+                         "e.g. tcp://127.0.0.1:8786")
 
 
 def map_tiled(kernel: Callable[..., np.ndarray], *arrays: np.ndarray, depth: int, chunks: int | tuple[int, int],
@@ -173,7 +189,11 @@ class TiledFlowStepper:
         self.bed, self.manning, self.blocked = bed_m, manning_n, blocked
         self.dx, self.open_edges = cell_size_m, open_edges
         self.options = dict(flow_options or {})
-        self.scheduler = scheduler
+        # connected once: an address would otherwise open a client per step (~1 s each); a
+        # client opened here is closed when the stepper is closed or collected
+        self.scheduler = scheduler_for(scheduler)
+        self._closer = (weakref.finalize(self, self.scheduler.close)
+                        if self.scheduler is not scheduler and hasattr(self.scheduler, "close") else None)
         self.bands = [(r0, min(r0 + rows_per_band, ny)) for r0 in range(0, ny, rows_per_band)]
 
     def step(self, depth_m: np.ndarray, qx_m2_s: np.ndarray, qy_m2_s: np.ndarray, dt_s: float) -> float:
@@ -189,12 +209,7 @@ class TiledFlowStepper:
                       qx_m2_s[w0:w1], qy_m2_s[w0:w1 + 1])
             tasks.append(dask.delayed(_band_step)(*[np.array(a) for a in window], r0 - w0, r1 - w0,
                                                   r1 == ny, self.dx, dt_s, self.open_edges, self.options))
-        chosen = scheduler_for(self.scheduler)
-        try:
-            results = dask.compute(*tasks, scheduler=chosen)
-        finally:
-            if chosen is not self.scheduler and hasattr(chosen, "close"):
-                chosen.close()
+        results = dask.compute(*tasks, scheduler=self.scheduler)
         for (r0, r1), (band_depth, band_qx, band_qy) in zip(self.bands, results):
             depth_m[r0:r1] = band_depth
             qx_m2_s[r0:r1] = band_qx
@@ -202,6 +217,12 @@ class TiledFlowStepper:
         east_west = float(qx_m2_s[:, -1].sum() - qx_m2_s[:, 0].sum())
         north_south = float(qy_m2_s[-1].sum() - qy_m2_s[0].sum())
         return (east_west + north_south) * dt_s * self.dx
+
+
+    def close(self) -> None:
+        """Close the dask client this stepper opened for a scheduler address (if any)."""
+        if self._closer is not None:
+            self._closer()
 
 
 def _band_step(bed, depth, manning, blocked, qx, qy, keep0, keep1, last_band, dx, dt_s, open_edges, options):

@@ -113,3 +113,11 @@ def test_every_section_gets_its_figures_in_both_languages(comparisons, tmp_path)
     assert all(a != b for a, b in zip(captions["nl"], captions["en"]))
     with pytest.raises(InputError, match="fr"):
         F.draw_report_figures(cmp.folder, tmp_path / "fr", "fr")
+
+
+def test_layer_file_names_stay_inside_the_folder_and_apart():
+    from heatsim.report.layers import file_names
+
+    names = file_names(["baseline", "x#2", "x-2", "../../escaped", "a b/c"])
+    assert names == {"baseline": "baseline", "x#2": "x-2", "x-2": "x-2-2", "../../escaped": "escaped",
+                     "a b/c": "a-b-c"}

@@ -81,13 +81,17 @@ def load_comparison(folder: Path) -> Comparison:
     folder = Path(folder)
     indicators = _read_json(folder / "indicators.json", folder, "indicators.json",
                             "is not a comparison folder (no indicators.json); make one with heatsim compare")
-    if not isinstance(indicators, dict) or "base" not in indicators or "rows" not in indicators:
-        raise InputError(folder / "indicators.json", None, "expected {\"base\", \"scenarios\", \"rows\"} "
-                         "as heatsim compare writes it")
+    if (not isinstance(indicators, dict) or "base" not in indicators or not isinstance(indicators.get("rows"), list)
+            or not all(isinstance(r, dict) and "indicator" in r for r in indicators["rows"])
+            or not isinstance(indicators.get("scenarios", []), list)):
+        raise InputError(folder / "indicators.json", None, "expected {\"base\", \"scenarios\": [...], \"rows\": "
+                         "[{\"indicator\": ...}, ...]} as heatsim compare writes it")
     base, scenarios = str(indicators["base"]), [str(s) for s in indicators.get("scenarios", [])]
     rows = {str(row["indicator"]): row for row in indicators["rows"]}
     runs_file = folder / "runs.json"
     named = _read_json(runs_file, folder, "runs.json", "is missing (it names the run behind each scenario)")
+    if not isinstance(named, dict):
+        raise InputError(runs_file, None, "expected {\"scenario\": \"run folder\", ...} as heatsim compare writes it")
     runs: dict[str, Path | None] = {}
     summaries: dict[str, dict] = {}
     manifests: dict[str, dict] = {}

@@ -115,6 +115,8 @@ TEXT = {
     "road": {"nl": "hoofdweg", "en": "main road"},
     "zoom": {"nl": "ingezoomd op de ingreep", "en": "zoomed on the intervention"},
     "no_change": {"nl": "geen wijziging aan het terrein", "en": "no change to the site"},
+    "change_unknown": {"nl": "gewijzigde cellen onbekend\n(run zonder changed.tif)",
+                       "en": "changed cells unknown\n(run without changed.tif)"},
     "overview_title": {"nl": "Wat elk scenario verandert: {site}", "en": "What each scenario changes: {site}"},
     "overview_caption": {
         "nl": "Landgebruik vandaag met, per scenario, de gewijzigde cellen omlijnd in de kleur van het scenario.",
@@ -305,8 +307,9 @@ def load_comparison(folder: Path) -> Comparison:
     changed = {}
     for label in labels:
         path = runs[label] / "changed.tif"
+        # None: unknown (a run written before runs kept changed.tif), which is not "no change"
         changed[label] = (np.asarray(rioxarray.open_rasterio(path).squeeze("band", drop=True).values) == 1
-                          if path.is_file() else np.zeros(grid.shape, dtype=bool))
+                          if path.is_file() else None)
     rivers, roads = _orientation(resolve_site(site_ref), grid.crs)
     return Comparison(folder, labels[0], labels, runs, summaries, manifests, site, grid, changed, rivers, roads)
 
@@ -610,6 +613,7 @@ def difference_maps_figure(cmp: Comparison, quantity: Quantity, lang: str):
     differences = cmp.differences(quantity)
     if not differences:
         return None
+    unit = "K" if quantity.unit == "°C" else quantity.unit  # a difference of temperatures
     limit = difference_limit(list(differences.values()))
     labels = list(differences)
     fig, axes = _panel_grid(len(labels), 2, cmp.grid)
@@ -624,14 +628,14 @@ def difference_maps_figure(cmp: Comparison, quantity: Quantity, lang: str):
         finite = np.abs(values[np.isfinite(values)])
         largest = float(finite.max()) if finite.size else 0.0
         top.set_title(f"{_t('minus', lang, a=label, b=cmp.base)}\n"
-                      f"{_t('largest', lang, v=f'{largest:.2g}', unit=quantity.unit)}", fontsize=9,
+                      f"{_t('largest', lang, v=f'{largest:.2g}', unit=unit)}", fontsize=9,
                       color=cmp.colour(label))
         _lambert_axes(top, lang, labels=k == 0)
-        box = zoom_bounds(cmp, cmp.changed[label])
+        box = None if cmp.changed[label] is None else zoom_bounds(cmp, cmp.changed[label])
         if box is None:
             bottom.axis("off")
-            bottom.text(0.5, 0.5, _t("no_change", lang), ha="center", va="center", transform=bottom.transAxes,
-                        fontsize=9, color="0.3")
+            bottom.text(0.5, 0.5, _t("no_change" if cmp.changed[label] is not None else "change_unknown", lang),
+                        ha="center", va="center", transform=bottom.transAxes, fontsize=9, color="0.3")
             continue
         top.add_patch(Rectangle((box[0], box[1]), box[2] - box[0], box[3] - box[1], fill=False, edgecolor="black",
                                 linewidth=1.0, linestyle="--", zorder=9))
@@ -642,13 +646,13 @@ def difference_maps_figure(cmp: Comparison, quantity: Quantity, lang: str):
         _lambert_axes(bottom, lang, labels=k == 0)
     time = quantity.time[lang].format(day=cmp.day(lang), storm=cmp.storm(lang))
     fig.suptitle(_t("difference_title", lang, name=quantity.name[lang], base=cmp.base, time=time,
-                    unit=quantity.unit), fontsize=12)
+                    unit=unit), fontsize=12)
     bar = fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, extend="both", pad=0.01, aspect=30)
-    bar.set_label(f"{_t('minus', lang, a='scenario', b=cmp.base)} [{quantity.unit}]")
+    bar.set_label(f"{_t('minus', lang, a='scenario', b=cmp.base)} [{unit}]")
     fig.legend(handles=draw_context_handles(cmp, lang), loc="lower right", fontsize=7, ncol=3, frameon=False)
     _footer(fig, cmp)
     caption = (f"{quantity.name[lang]} {time}. "
-               + _t("difference_caption", lang, base=cmp.base, unit=quantity.unit, limit=limit))
+               + _t("difference_caption", lang, base=cmp.base, unit=unit, limit=limit))
     return fig, caption
 
 
@@ -678,7 +682,7 @@ def overview_map(cmp: Comparison, lang: str, path: Path) -> Figure:
     for k, label in enumerate(reversed(cmp.scenarios)):
         mask = cmp.changed[label]
         width = 1.2 + 1.2 * (len(cmp.scenarios) - 1 - k) / max(len(cmp.scenarios) - 1, 1)
-        if mask.any():
+        if mask is not None and mask.any():
             # dilated a little so that the outlines of single cells can be seen at this scale
             shown = ndimage.binary_dilation(mask, iterations=max(int(round(15.0 / grid.resolution_m)), 1))
             ax.contour(grid.x, grid.y, shown.astype(float), levels=[0.5], colors=cmp.colour(label),
@@ -756,7 +760,7 @@ def hydrograph_plot(cmp: Comparison, lang: str, path: Path) -> Figure | None:
         kw = dict(color=cmp.colour(label), linewidth=2.0 if label == cmp.base else 1.3, label=label)
         if "culvert_m3_s" in table:
             axes[1].plot(table["minute"], table["culvert_m3_s"], **kw)
-        axes[2].plot(table["minute"], table["outlet_outflow_m3_s"] + table.get("edge_outflow_m3_s", 0.0), **kw)
+        axes[2].plot(table["minute"], table["outlet_outflow_m3_s"], **kw)
     axes[1].set_ylabel(_t("culvert", lang), fontsize=8)
     axes[2].set_ylabel(_t("outlets", lang), fontsize=8)
     axes[2].set_xlabel(_t("minutes", lang))

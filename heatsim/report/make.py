@@ -22,6 +22,7 @@ def make_report(comparison_dir: Path, lang: str = "nl") -> Path:
 
     check_lang(lang)
     folder = Path(comparison_dir)
+    load_comparison(folder)  # a folder that is no comparison is refused before anything is written
     final = new_path(folder / f"figures-{lang}")
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", suffix=".partial", dir=folder))
     try:
