@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 from conftest import HOSTILE_NAME
@@ -22,7 +21,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def test_the_report_loads_in_headless_chromium_with_all_its_images(tiny_comparison, chromium_executable, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    started = time.perf_counter()
     comparison = Path(shutil.copytree(tiny_comparison, tmp_path / "cmp"))
     report = write_report(comparison)  # the figures drawn by heatsim.report.figures, as the CLI does
     table = json.loads((comparison / "indicators.json").read_text())
@@ -71,5 +69,3 @@ def test_the_report_loads_in_headless_chromium_with_all_its_images(tiny_comparis
     assert any(HOSTILE_NAME in h for h in headers)
     data = shot.read_bytes()
     assert data[:8] == PNG_SIGNATURE and len(data) > 10_000
-    # the check takes seconds, not minutes (the comparison itself is made once per session)
-    assert time.perf_counter() - started < 120
