@@ -38,6 +38,7 @@ from heatsim.kernels.flood_maxima import track_flood_maxima, track_flood_maxima_
 from heatsim.kernels.hydrology import (culvert_transfer, depression_storage, infiltrate_green_ampt,
                                        infiltration_kind_lut, intercept, moisture_deficit, relative_saturation,
                                        sewer_inlets)
+from heatsim.kernels.local_steps import FAST, SLOW, build_region, local_step, region_work, step_sizes
 from heatsim.kernels.overland_flow import GRAVITY_M_S2, FlowTiles, flow_step_tracked
 from heatsim.landcover import LandCoverTable
 from heatsim.rain import Hyetograph
@@ -99,6 +100,10 @@ class WaterResult:
     duration_s: float
     culvert_capacity_m3_s: list = field(default_factory=list)
     parameters: WaterParameters = field(default_factory=WaterParameters)
+    #: with local time stepping (``parameters.local_time_step_ratio`` > 1): ``sub_steps`` (the
+    #: fast region's steps, summed), ``fast_cell_steps`` (its cells x sub-steps), ``regions``
+    #: (times the fast region was chosen), ``fast_cells_max``; empty without
+    local_steps: dict = field(default_factory=dict)
 
 
 def _cfl_step(h_max_m: float, dx_m: float, alpha: float, dt_max_s: float) -> float:
@@ -230,6 +235,18 @@ class WaterModel:
         inflow_cells = [np.asarray(c, dtype=np.int64).ravel() for c in self.inflows.cells]
         tiles = FlowTiles((ny, nx), self.bed, np.concatenate([late_cells, *inflow_cells])) if self.flow_tiles else None
         stepper = None
+        # local time stepping (heatsim/kernels/local_steps.py): the fast region is chosen at
+        # the start and after every call of the vertical processes; no dry-tile skipping
+        ratio = p.local_time_step_ratio
+        lts = ratio > 1
+        if lts and self.tiling is not None:
+            raise ValueError("local time stepping (local_time_step_ratio > 1) does not run by bands (tiling)")
+        if lts:
+            tiles = None
+            refresh_region = True
+            region = work = None
+            h_fast = h_slow = 0.0
+            lts_stats = dict(sub_steps=0, fast_cell_steps=0, regions=0, fast_cells_max=0)
         if self.tiling is not None:
             from heatsim.tiling import TiledFlowStepper
 
@@ -253,6 +270,21 @@ class WaterModel:
             dt = _cfl_step(h_max, dx, p.alpha, p.dt_max_s)
             target = snapshot_times[next_snapshot] if next_snapshot < snapshot_times.size else duration
             dt = min(dt, target - t, duration - t)
+            if lts:
+                if refresh_region:
+                    region = build_region(depth, self.blocked, ratio)
+                    work = region_work(region)
+                    codes = region.region
+                    in_fast = codes != SLOW
+                    h_fast = float(depth.max(where=in_fast, initial=0.0))
+                    h_slow = float(depth.max(where=codes != FAST, initial=0.0))
+                    late_codes = codes.ravel()[late_cells]
+                    late_fast, late_slow = late_cells[late_codes != SLOW], late_cells[late_codes != FAST]
+                    lts_stats["regions"] += 1
+                    lts_stats["fast_cells_max"] = max(lts_stats["fast_cells_max"], region.size)
+                    refresh_region = False
+                dt, n_sub, _ = step_sizes(h_fast, h_slow, cell_size_m=dx, alpha=p.alpha, ratio=ratio,
+                                          dt_limit_s=min(p.dt_max_s, target - t, duration - t))
             # 1-2: vertical processes, every losses_interval_s over the time since their last call
             # (the rain of that span is its exact integral; its cells hold the free water in mm)
             if t + dt >= last_losses + p.losses_interval_s - 1e-9 or t + dt >= duration - 1e-9:
@@ -274,6 +306,8 @@ class WaterModel:
                 last_losses = t + dt
                 if tiles is not None:
                     tiles.invalidate()
+                if lts:
+                    refresh_region = True
             else:
                 rain_step = 0.0
             # 3: inflows
@@ -285,7 +319,18 @@ class WaterModel:
             ledger.inflow_m3 += inflow_step
             # 4: flow, and 7 (the maxima) for all cells but the late ones
             t_new = t + dt
-            if stepper is not None:
+            if lts:
+                edge, h_fast, h_slow = local_step(
+                    self.bed, depth, self.manning, self.blocked, qx, qy, region, work, cell_size_m=dx, dt_s=dt,
+                    n_sub=n_sub, open_edges=open_edges, theta=p.theta, h_min_flow_m=p.h_min_flow_m,
+                    froude_max=p.froude_max, implicit_friction=p.implicit_friction, qy_work=qy_work,
+                    scale_work=scale_work, row_outflow_m3=row_outflow, time_s=t_new,
+                    speed_min_depth_m=p.speed_min_depth_m, max_depth_m=max_depth, time_of_max_s=time_of_max,
+                    max_speed_m_s=max_speed, skip_maxima=late_mask)
+                h_max = max(h_fast, h_slow)
+                lts_stats["sub_steps"] += n_sub
+                lts_stats["fast_cell_steps"] += n_sub * region.size
+            elif stepper is not None:
                 edge = stepper.step(depth, qx, qy, dt)
                 # the maxima of every cell but the late ones (kept as they were), as the fused step does
                 kept = [a.ravel()[late_cells].copy() for a in (max_depth, time_of_max, max_speed)]
@@ -322,6 +367,12 @@ class WaterModel:
             h_max = max(h_max, track_flood_maxima_cells(late_cells, depth, qx, qy, t, min_depth_m=p.speed_min_depth_m,
                                                         max_depth_m=max_depth, time_of_max_s=time_of_max,
                                                         max_speed_m_s=max_speed))
+            if lts and late_cells.size:
+                # the late cells' depths after the culverts and held levels, in their regions
+                if late_fast.size:
+                    h_fast = max(h_fast, float(depth_flat[late_fast].max()))
+                if late_slow.size:
+                    h_slow = max(h_slow, float(depth_flat[late_slow].max()))
             records.append((t, dt, rain_step * 1e-3 * area * n, inflow_step, edge, outlet_out, piped))
             if next_snapshot < snapshot_times.size and t >= snapshot_times[next_snapshot] - 1e-9:
                 snapshots[next_snapshot] = depth
@@ -342,7 +393,8 @@ class WaterModel:
             infiltrated_mm=infiltrated.reshape(ny, nx), depression_mm=depression_store.reshape(ny, nx),
             snapshots=self._snapshots(snapshots, snapshot_times), hydrographs=self._hydrographs(records, duration),
             ledger=ledger, steps=steps, duration_s=duration,
-            culvert_capacity_m3_s=[float(c) for c in self.culverts.capacity_m3_s], parameters=p)
+            culvert_capacity_m3_s=[float(c) for c in self.culverts.capacity_m3_s], parameters=p,
+            local_steps=lts_stats if lts else {})
 
     # ------------------------------------------------------------------ outputs
     def _snapshots(self, stack: np.ndarray, times_s: np.ndarray) -> xr.Dataset:

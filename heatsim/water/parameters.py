@@ -51,3 +51,14 @@ class WaterParameters:
     threshold for buildings)."""
     hydrograph_interval_s: float = 60.0
     """Bucket of the reported hydrographs [s]."""
+    local_time_step_ratio: int = 1
+    """Two-level local time stepping of the overland flow (heatsim/kernels/local_steps.py):
+    1 = off (one global CFL step for the whole grid, the published scheme); m = 2, 4 or 8 =
+    the cells deeper than h_max / m**2 (dilated by 2 cells) take up to m sub-steps per step
+    of the rest of the grid, whose step is set by the depths outside that region. The fast
+    region is chosen again every losses interval."""
+
+    def __post_init__(self):
+        ratio = self.local_time_step_ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, int) or not 1 <= ratio <= 64:
+            raise ValueError(f"local_time_step_ratio must be an integer from 1 to 64, not {ratio!r}")

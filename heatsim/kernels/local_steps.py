@@ -1,0 +1,717 @@
+"""Two-level local time stepping (LTS) for the local-inertial overland flow of
+:mod:`heatsim.kernels.overland_flow`.
+
+One deep cell (a river channel) sets the global CFL step ``alpha dx / sqrt(g h_max)`` for
+the whole grid. With LTS a *fast region* ``F`` (the deep cells, dilated by two cells) takes
+``n <= m`` sub-steps ``dt_f`` per *slow* step ``dt_s = n dt_f`` of the rest of the grid.
+
+Regions and faces (``region`` codes, uint8 (ny, nx)):
+
+* ``SLOW`` (0): cells outside ``F``; ``FAST`` (1): cells of ``F``; ``RIM`` (2): cells of ``F``
+  with a non-blocked 4-neighbour outside ``F`` (they touch an interface face). ``F`` never
+  holds a blocked cell.
+* a face is *fast* when both its cells are in ``F`` (a domain-edge face when its one cell
+  is); an *interface* face joins an ``F`` cell and a non-blocked cell outside ``F``; every
+  other face is *slow*. (Faces next to a blocked cell always carry 0.)
+
+One slow step (:func:`local_step`, the order of the water model):
+
+1. slow momentum: new discharges on every face with ``dt_s`` (the full-grid sweep of
+   ``overland_flow``), then the old discharges of the fast faces are put back; the outflow
+   scales of the SLOW cells with ``dt_s`` (their faces are all slow or interface); every
+   face whose upstream cell is SLOW is scaled (:func:`limit_slow_faces`; an ``F`` cell's
+   scale is 1 here). The interface discharges are then frozen (``q_I``).
+2. fast phase, ``n`` sub-steps of ``dt_f`` (:func:`fast_substeps`): momentum on the fast
+   faces from the old values; outflow scales of the ``F`` cells over ``dt_f`` counting
+   their fast faces and their outgoing interface faces (``q_I``); the outgoing fast faces
+   and interface faces scaled; the ``F`` depths updated (outflow first, then inflow), the
+   inflow through an interface face being the frozen, slow-limited ``q_I``. The volume
+   each interface face with its ``F`` cell upstream actually moved is summed.
+3. slow continuity (:func:`slow_continuity`): the SLOW cells over ``dt_s``, where an
+   interface face with ``F`` upstream carries its summed volume / ``(dt_s dx)`` (its mean
+   discharge, stored on it as the old value of the next momentum step); ``F`` cells keep
+   the depths of their sub-steps.
+
+Every moved volume leaves one cell and enters another (to round-off); depths stay >= 0
+exactly, as in the global scheme: a SLOW cell's outflow is limited over ``dt_s`` (its
+interface inflow from ``F`` only adds), an ``F`` cell's over each ``dt_f`` (its interface
+inflow ``q_I`` was limited by its SLOW upstream cell over the whole ``dt_s``).
+
+Stability: ``dt_f`` obeys the CFL step of the deepest ``F`` cell, ``dt_s`` that of the
+deepest SLOW or RIM cell (the interface faces, computed with ``dt_s``, see only those), so
+every face is updated within its own CFL limit (:func:`step_sizes`).
+
+Kernels (numba) each with a plain-NumPy twin ``*_numpy``: :func:`slow_fluxes`,
+:func:`limit_slow_faces`, :func:`fast_substeps`, :func:`slow_continuity`; :func:`local_step`
+chains them (``numpy=True``: the twins). :func:`build_region` (NumPy, every losses
+interval) chooses ``F`` and lists its faces.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from scipy import ndimage
+
+from heatsim.kernels.overland_flow import (GRAVITY_M_S2, _edge_outflow, _momentum, _n_chunks, _prepare_sweep,
+                                           _sweep_fluxes, _NO_BYTES, face_fluxes_numpy)
+
+__all__ = ["SLOW", "FAST", "RIM", "Region", "build_region", "region_from_mask", "region_work", "step_sizes", "slow_fluxes", "slow_fluxes_numpy",
+           "limit_slow_faces", "limit_slow_faces_numpy", "fast_substeps", "fast_substeps_numpy",
+           "slow_continuity", "slow_continuity_numpy", "local_step"]
+
+SLOW, FAST, RIM = 0, 1, 2
+_POSITIVITY_SAFETY = 1.0 - 1e-14  # as overland_flow.limit_outflow
+
+
+@dataclass
+class Region:
+    """The fast region of a grid and its faces (index arrays, int64).
+
+    ``region`` (ny, nx) uint8 codes; ``cells`` (k, 2) rows/cols of the ``F`` cells;
+    ``fast_x`` (a, 2) the fast x-faces ``(i, j)`` of ``qx`` (``j`` in 0..nx), ``fast_y``
+    (b, 2) the fast y-faces ``(k, j)`` of ``qy``; ``edge_x``, ``edge_y`` the positions in
+    ``fast_x``/``fast_y`` of the domain-edge faces; ``iface_x`` (c, 3), ``iface_y`` (d, 3)
+    the interface faces ``(i, j, low)`` with ``low`` 1 when the ``F`` cell is the lower-index
+    one (west / north; then ``q > 0`` leaves ``F``), else 0. ``late`` (ny, nx) uint8 of the
+    water model's late cells is not kept here."""
+
+    region: np.ndarray
+    cells: np.ndarray
+    fast_x: np.ndarray
+    fast_y: np.ndarray
+    edge_x: np.ndarray
+    edge_y: np.ndarray
+    iface_x: np.ndarray
+    iface_y: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.cells.shape[0])
+
+    def work(self) -> dict:
+        """Work arrays of :func:`fast_substeps` for this region."""
+        return dict(q_ix=np.zeros(self.iface_x.shape[0]), q_iy=np.zeros(self.iface_y.shape[0]),
+                    acc_x=np.zeros(self.iface_x.shape[0]), acc_y=np.zeros(self.iface_y.shape[0]),
+                    new_x=np.zeros(self.fast_x.shape[0]), new_y=np.zeros(self.fast_y.shape[0]))
+
+
+def build_region(depth_m, blocked, ratio: int, *, h_max_m: float | None = None) -> Region:
+    """The fast region for ``ratio`` (m) sub-steps: the cells deeper than ``h_max / m**2``
+    (their CFL step is below ``m`` global steps), dilated by 2 cells (8-neighbour), without
+    blocked cells; and its faces (:class:`Region`). ``h_max_m`` defaults to the largest
+    depth of the grid. No cell is fast when the grid is dry or ``ratio`` is 1."""
+    ny, nx = depth_m.shape
+    wall = np.asarray(blocked).astype(bool)
+    h_max = float(depth_m.max()) if h_max_m is None else float(h_max_m)
+    if ratio > 1 and h_max > 0.0:
+        deep = depth_m > h_max / (ratio * ratio)
+        f = ndimage.binary_dilation(deep, structure=np.ones((3, 3), bool), iterations=2) & ~wall
+    else:
+        f = np.zeros((ny, nx), bool)
+    return region_from_mask(f, wall)
+
+
+def region_from_mask(fast, blocked) -> Region:
+    """:class:`Region` of the fast cells ``fast`` (bool (ny, nx); blocked cells are dropped)."""
+    wall = np.asarray(blocked).astype(bool)
+    f = np.asarray(fast, bool) & ~wall
+    ny, nx = f.shape
+    open_ = ~wall
+    # interface faces: F on one side, an open cell outside F on the other
+    ix = np.zeros((ny, nx + 1), bool)
+    ix[:, 1:-1] = (f[:, :-1] & ~f[:, 1:] & open_[:, 1:]) | (f[:, 1:] & ~f[:, :-1] & open_[:, :-1])
+    iy = np.zeros((ny + 1, nx), bool)
+    iy[1:-1, :] = (f[:-1, :] & ~f[1:, :] & open_[1:, :]) | (f[1:, :] & ~f[:-1, :] & open_[:-1, :])
+    rim = f & (ix[:, :-1] | ix[:, 1:] | iy[:-1, :] | iy[1:, :])
+    region = np.where(rim, RIM, np.where(f, FAST, SLOW)).astype(np.uint8)
+    fx = np.zeros((ny, nx + 1), bool)
+    fx[:, 1:-1] = f[:, :-1] & f[:, 1:]
+    fx[:, 0], fx[:, -1] = f[:, 0], f[:, -1]
+    fy = np.zeros((ny + 1, nx), bool)
+    fy[1:-1, :] = f[:-1, :] & f[1:, :]
+    fy[0, :], fy[-1, :] = f[0, :], f[-1, :]
+    fast_x = np.argwhere(fx).astype(np.int64)
+    fast_y = np.argwhere(fy).astype(np.int64)
+    edge_x = np.flatnonzero((fast_x[:, 1] == 0) | (fast_x[:, 1] == nx)).astype(np.int64)
+    edge_y = np.flatnonzero((fast_y[:, 0] == 0) | (fast_y[:, 0] == ny)).astype(np.int64)
+    ixa = np.argwhere(ix).astype(np.int64)
+    iya = np.argwhere(iy).astype(np.int64)
+    low_x = f[ixa[:, 0], ixa[:, 1] - 1].astype(np.int64) if ixa.size else np.zeros(0, np.int64)
+    low_y = f[iya[:, 0] - 1, iya[:, 1]].astype(np.int64) if iya.size else np.zeros(0, np.int64)
+    return Region(region=region, cells=np.argwhere(f).astype(np.int64), fast_x=fast_x, fast_y=fast_y,
+                  edge_x=edge_x, edge_y=edge_y, iface_x=np.column_stack([ixa, low_x]).reshape(-1, 3),
+                  iface_y=np.column_stack([iya, low_y]).reshape(-1, 3))
+
+
+def _cfl(h_m: float, dx: float, alpha: float) -> float:
+    return math.inf if h_m <= 0.0 else alpha * dx / math.sqrt(GRAVITY_M_S2 * h_m)
+
+
+def step_sizes(h_fast_m: float, h_slow_m: float, *, cell_size_m: float, alpha: float, ratio: int,
+               dt_limit_s: float) -> tuple[float, int, float]:
+    """(dt_s, n, dt_f): the slow step ``min(m dt_F, CFL(h_slow), dt_limit_s)`` with
+    ``dt_F = CFL(h_fast)`` (``h_fast`` the deepest ``F`` cell, ``h_slow`` the deepest SLOW
+    or RIM cell), the number of sub-steps ``n = ceil(dt_s / dt_F) <= m`` and ``dt_f = dt_s / n``.
+    ``dt_limit_s`` is the least of ``dt_max_s`` and the time to the next output."""
+    dt_fast = _cfl(h_fast_m, cell_size_m, alpha)
+    dt_s = min(ratio * dt_fast, _cfl(h_slow_m, cell_size_m, alpha), dt_limit_s)
+    if not math.isfinite(dt_fast) or dt_s <= dt_fast:
+        return dt_s, 1, dt_s
+    n = min(ratio, max(1, math.ceil(dt_s / dt_fast * (1.0 - 1e-12))))
+    return dt_s, n, dt_s / n
+
+
+# ---------------------------------------------------------------------- slow momentum
+
+
+def slow_fluxes(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, reg: Region, *, cell_size_m, dt_s,
+                theta, h_min_flow_m, froude_max, implicit_friction, open_edges, qy_work, scale_work, saved_x,
+                saved_y):
+    """Slow momentum over ``dt_s``: new discharges on every face except the fast ones
+    (whose old values are put back), and the outflow scales of the SLOW cells in
+    ``scale_work`` (1 for the ``F`` cells). ``saved_x``/``saved_y`` work arrays of the
+    fast faces' count. Faces not yet limited (:func:`limit_slow_faces`)."""
+    _gather(qx_m2_s, reg.fast_x, saved_x)
+    _gather(qy_m2_s, reg.fast_y, saved_y)
+    ny = depth_m.shape[0]
+    n_chunks = _n_chunks(ny)
+    _prepare_sweep(qy_m2_s, qy_work, n_chunks, False, _NO_BYTES, _NO_BYTES)
+    _sweep_fluxes(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, qy_work, scale_work, n_chunks, True, False,
+                  _NO_BYTES, cell_size_m, dt_s, theta, h_min_flow_m, froude_max, implicit_friction, open_edges)
+    _scatter(qx_m2_s, reg.fast_x, saved_x)
+    _scatter(qy_m2_s, reg.fast_y, saved_y)
+    _set_cells(scale_work, reg.cells, 1.0)
+
+
+def slow_fluxes_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, reg: Region, *, cell_size_m,
+                      dt_s, theta, h_min_flow_m, froude_max, implicit_friction, open_edges, qy_work, scale_work,
+                      saved_x, saved_y):
+    """Plain-NumPy twin of :func:`slow_fluxes`."""
+    old_x = qx_m2_s[reg.fast_x[:, 0], reg.fast_x[:, 1]].copy()
+    old_y = qy_m2_s[reg.fast_y[:, 0], reg.fast_y[:, 1]].copy()
+    face_fluxes_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, cell_size_m=cell_size_m, dt_s=dt_s,
+                      theta=theta, h_min_flow_m=h_min_flow_m, froude_max=froude_max,
+                      implicit_friction=implicit_friction, open_edges=open_edges)
+    qx_m2_s[reg.fast_x[:, 0], reg.fast_x[:, 1]] = old_x
+    qy_m2_s[reg.fast_y[:, 0], reg.fast_y[:, 1]] = old_y
+    c = dt_s / cell_size_m
+    west, east = qx_m2_s[:, :-1], qx_m2_s[:, 1:]
+    north, south = qy_m2_s[:-1, :], qy_m2_s[1:, :]
+    out_depth = c * (np.maximum(-west, 0.0) + np.maximum(east, 0.0) + np.maximum(-north, 0.0)
+                     + np.maximum(south, 0.0))
+    limited = (out_depth > depth_m) & (region == SLOW)
+    scale = np.ones_like(depth_m)
+    scale[limited] = depth_m[limited] / out_depth[limited] * _POSITIVITY_SAFETY
+    scale_work[...] = scale
+
+
+@numba.njit(parallel=True, cache=True)
+def _gather(q, faces, out):
+    for k in numba.prange(faces.shape[0]):
+        out[k] = q[faces[k, 0], faces[k, 1]]
+
+
+@numba.njit(parallel=True, cache=True)
+def _scatter(q, faces, values):
+    for k in numba.prange(faces.shape[0]):
+        q[faces[k, 0], faces[k, 1]] = values[k]
+
+
+@numba.njit(parallel=True, cache=True)
+def _set_cells(a, cells, value):
+    for k in numba.prange(cells.shape[0]):
+        a[cells[k, 0], cells[k, 1]] = value
+
+
+@numba.njit(parallel=True, fastmath=False, cache=True)
+def limit_slow_faces(qx_m2_s, qy_m2_s, scale_work):
+    """Scale every face by the scale of its upstream cell (pass 2 of
+    :func:`heatsim.kernels.overland_flow.limit_outflow`); with the scales of
+    :func:`slow_fluxes` (1 in ``F``) only faces leaving a SLOW cell change."""
+    ny, nx = scale_work.shape
+    for i in numba.prange(ny):
+        for j in range(nx + 1):
+            q = qx_m2_s[i, j]
+            if q > 0.0 and j > 0:
+                qx_m2_s[i, j] = q * scale_work[i, j - 1]
+            elif q < 0.0 and j < nx:
+                qx_m2_s[i, j] = q * scale_work[i, j]
+    for i in numba.prange(ny + 1):
+        for j in range(nx):
+            q = qy_m2_s[i, j]
+            if q > 0.0 and i > 0:
+                qy_m2_s[i, j] = q * scale_work[i - 1, j]
+            elif q < 0.0 and i < ny:
+                qy_m2_s[i, j] = q * scale_work[i, j]
+
+
+def limit_slow_faces_numpy(qx_m2_s, qy_m2_s, scale_work):
+    """Plain-NumPy twin of :func:`limit_slow_faces`."""
+    sx = np.pad(scale_work, ((0, 0), (1, 1)), constant_values=1.0)
+    qx_m2_s *= np.where(qx_m2_s > 0.0, sx[:, :-1], sx[:, 1:])
+    sy = np.pad(scale_work, ((1, 1), (0, 0)), constant_values=1.0)
+    qy_m2_s *= np.where(qy_m2_s > 0.0, sy[:-1, :], sy[1:, :])
+
+
+# ---------------------------------------------------------------------- fast phase
+
+
+@numba.njit(cache=True, fastmath=False, inline="always")
+def _fast_x_face(i, j, bed, depth, manning, blocked, qx, gdt, dx, theta, side_weight, h_min, froude_max,
+                 implicit_friction, open_edges):
+    """New discharge of the fast x-face (i, j) from the old values (as _x_face_range)."""
+    nx = depth.shape[1]
+    if j == 0:
+        return -_edge_outflow(depth[i, 0], blocked[i, 0] != 0, open_edges, h_min, froude_max)
+    if j == nx:
+        return _edge_outflow(depth[i, nx - 1], blocked[i, nx - 1] != 0, open_edges, h_min, froude_max)
+    q = qx[i, j]
+    q_back = qx[i, j - 1] if (j >= 2 and not blocked[i, j - 2]) else q
+    q_fwd = qx[i, j + 1] if (j + 1 < nx and not blocked[i, j + 1]) else q
+    return _momentum(q, q_back, q_fwd, bed[i, j - 1], bed[i, j], depth[i, j - 1], depth[i, j], manning[i, j - 1],
+                     manning[i, j], gdt, dx, theta, side_weight, h_min, froude_max, implicit_friction)
+
+
+@numba.njit(cache=True, fastmath=False, inline="always")
+def _fast_y_face(k, j, bed, depth, manning, blocked, qy, gdt, dx, theta, side_weight, h_min, froude_max,
+                 implicit_friction, open_edges):
+    """New discharge of the fast y-face (k, j) from the old values (as _y_face_range)."""
+    ny = depth.shape[0]
+    if k == 0:
+        return -_edge_outflow(depth[0, j], blocked[0, j] != 0, open_edges, h_min, froude_max)
+    if k == ny:
+        return _edge_outflow(depth[ny - 1, j], blocked[ny - 1, j] != 0, open_edges, h_min, froude_max)
+    q = qy[k, j]
+    q_back = qy[k - 1, j] if (k >= 2 and not blocked[k - 2, j]) else q
+    q_fwd = qy[k + 1, j] if (k + 1 < ny and not blocked[k + 1, j]) else q
+    return _momentum(q, q_back, q_fwd, bed[k - 1, j], bed[k, j], depth[k - 1, j], depth[k, j], manning[k - 1, j],
+                     manning[k, j], gdt, dx, theta, side_weight, h_min, froude_max, implicit_friction)
+
+
+@numba.njit(parallel=True, fastmath=False, cache=True)
+def fast_substeps(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, cells, fast_x, fast_y, edge_x,
+                  edge_y, iface_x, iface_y, q_ix, q_iy, acc_x, acc_y, new_x, new_y, scale_work, n_sub, dt_f, dt_s,
+                  dx, theta, h_min, froude_max, implicit_friction, open_edges, track, time_start_s, time_end_s,
+                  min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima):
+    """The fast phase: ``n_sub`` sub-steps of ``dt_f`` on the ``F`` cells and faces, the
+    interface discharges frozen at their slow-limited values (module docstring), in place.
+    With ``track``, the running flood maxima of the ``F`` cells where ``skip_maxima`` is 0
+    after each sub-step (at ``time_start_s + (s + 1) dt_f``, the last at ``time_end_s``).
+    Leaves on each interface face whose ``F`` cell is upstream its mean discharge over
+    ``dt_s`` (``sum(q dt_f) / dt_s``), on the others ``q_I``.
+
+    Returns (edge outflow [m3] through the fast edge faces, largest new depth of the ``F``
+    cells [m] (with ``track`` those where ``skip_maxima`` is 0), the same for the RIM cells)."""
+    ny, nx = depth_m.shape
+    gdt = GRAVITY_M_S2 * dt_f
+    side_weight = 0.5 * (1.0 - theta)
+    c = dt_f / dx
+    to_m3 = dt_f * dx
+    nfx, nfy = fast_x.shape[0], fast_y.shape[0]
+    nix, niy = iface_x.shape[0], iface_y.shape[0]
+    nc = cells.shape[0]
+    for k in numba.prange(nix):
+        q_ix[k] = qx_m2_s[iface_x[k, 0], iface_x[k, 1]]
+        acc_x[k] = 0.0
+    for k in numba.prange(niy):
+        q_iy[k] = qy_m2_s[iface_y[k, 0], iface_y[k, 1]]
+        acc_y[k] = 0.0
+    edge_m3 = 0.0
+    h_fast = 0.0
+    h_rim = 0.0
+    for s in range(n_sub):
+        # interface faces back at q_I (the last sub-step left the scaled outflows on them)
+        for k in numba.prange(nix):
+            qx_m2_s[iface_x[k, 0], iface_x[k, 1]] = q_ix[k]
+        for k in numba.prange(niy):
+            qy_m2_s[iface_y[k, 0], iface_y[k, 1]] = q_iy[k]
+        # momentum on the fast faces, all from the old values
+        for k in numba.prange(nfx):
+            new_x[k] = _fast_x_face(fast_x[k, 0], fast_x[k, 1], bed_m, depth_m, manning_n, blocked, qx_m2_s, gdt, dx,
+                                    theta, side_weight, h_min, froude_max, implicit_friction, open_edges)
+        for k in numba.prange(nfy):
+            new_y[k] = _fast_y_face(fast_y[k, 0], fast_y[k, 1], bed_m, depth_m, manning_n, blocked, qy_m2_s, gdt, dx,
+                                    theta, side_weight, h_min, froude_max, implicit_friction, open_edges)
+        for k in numba.prange(nfx):
+            qx_m2_s[fast_x[k, 0], fast_x[k, 1]] = new_x[k]
+        for k in numba.prange(nfy):
+            qy_m2_s[fast_y[k, 0], fast_y[k, 1]] = new_y[k]
+        # outflow scales of the F cells over dt_f (fast faces and outgoing q_I)
+        for m in numba.prange(nc):
+            i, j = cells[m, 0], cells[m, 1]
+            out_depth = c * (max(-qx_m2_s[i, j], 0.0) + max(qx_m2_s[i, j + 1], 0.0) + max(-qy_m2_s[i, j], 0.0)
+                             + max(qy_m2_s[i + 1, j], 0.0))
+            h = depth_m[i, j]
+            if out_depth > h:
+                scale_work[i, j] = h / out_depth * _POSITIVITY_SAFETY
+            else:
+                scale_work[i, j] = 1.0
+        # scale the fast faces by their upstream cell, the interface faces leaving F by their F cell
+        for k in numba.prange(nfx):
+            i, j = fast_x[k, 0], fast_x[k, 1]
+            q = qx_m2_s[i, j]
+            if q > 0.0 and j > 0:
+                qx_m2_s[i, j] = q * scale_work[i, j - 1]
+            elif q < 0.0 and j < nx:
+                qx_m2_s[i, j] = q * scale_work[i, j]
+        for k in numba.prange(nfy):
+            i, j = fast_y[k, 0], fast_y[k, 1]
+            q = qy_m2_s[i, j]
+            if q > 0.0 and i > 0:
+                qy_m2_s[i, j] = q * scale_work[i - 1, j]
+            elif q < 0.0 and i < ny:
+                qy_m2_s[i, j] = q * scale_work[i, j]
+        for k in numba.prange(nix):
+            i, j, low = iface_x[k, 0], iface_x[k, 1], iface_x[k, 2]
+            q = q_ix[k]
+            if low == 1 and q > 0.0:
+                q = q * scale_work[i, j - 1]
+                qx_m2_s[i, j] = q
+                acc_x[k] += q * dt_f
+            elif low == 0 and q < 0.0:
+                q = q * scale_work[i, j]
+                qx_m2_s[i, j] = q
+                acc_x[k] += q * dt_f
+        for k in numba.prange(niy):
+            i, j, low = iface_y[k, 0], iface_y[k, 1], iface_y[k, 2]
+            q = q_iy[k]
+            if low == 1 and q > 0.0:
+                q = q * scale_work[i - 1, j]
+                qy_m2_s[i, j] = q
+                acc_y[k] += q * dt_f
+            elif low == 0 and q < 0.0:
+                q = q * scale_work[i, j]
+                qy_m2_s[i, j] = q
+                acc_y[k] += q * dt_f
+        # the fast edge faces (few: serial, in a fixed order)
+        for e in range(edge_x.shape[0]):
+            i, j = fast_x[edge_x[e], 0], fast_x[edge_x[e], 1]
+            edge_m3 += (qx_m2_s[i, j] if j == nx else -qx_m2_s[i, j]) * to_m3
+        for e in range(edge_y.shape[0]):
+            i, j = fast_y[edge_y[e], 0], fast_y[edge_y[e], 1]
+            edge_m3 += (qy_m2_s[i, j] if i == ny else -qy_m2_s[i, j]) * to_m3
+        # continuity of the F cells: outflow first, then inflow (as update_depth), and maxima
+        last = s == n_sub - 1
+        t_s = time_end_s if last else time_start_s + (s + 1) * dt_f
+        h_f = 0.0
+        h_r = 0.0
+        for m in numba.prange(nc):
+            i, j = cells[m, 0], cells[m, 1]
+            west, east = qx_m2_s[i, j], qx_m2_s[i, j + 1]
+            q_n, q_s = qy_m2_s[i, j], qy_m2_s[i + 1, j]
+            out_sum = max(-west, 0.0) + max(east, 0.0) + max(-q_n, 0.0) + max(q_s, 0.0)
+            in_sum = max(west, 0.0) + max(-east, 0.0) + max(q_n, 0.0) + max(-q_s, 0.0)
+            h = (depth_m[i, j] - c * out_sum) + c * in_sum
+            depth_m[i, j] = h
+            counted = True
+            if track:
+                counted = skip_maxima[i, j] == 0
+            if counted:
+                h_f = max(h_f, h)
+                if region[i, j] == 2:
+                    h_r = max(h_r, h)
+            if counted and track:
+                if h > max_depth_m[i, j]:
+                    max_depth_m[i, j] = h
+                    time_of_max_s[i, j] = t_s
+                if h > min_depth_m:
+                    qx_c = 0.5 * (west + east)
+                    qy_c = 0.5 * (q_n + q_s)
+                    speed = math.sqrt(qx_c * qx_c + qy_c * qy_c) / h
+                    if speed > max_speed_m_s[i, j]:
+                        max_speed_m_s[i, j] = speed
+        if last:
+            h_fast, h_rim = h_f, h_r
+    # interface faces: the mean discharge over dt_s where F was upstream, else q_I
+    for k in numba.prange(nix):
+        low, q = iface_x[k, 2], q_ix[k]
+        out = (low == 1 and q > 0.0) or (low == 0 and q < 0.0)
+        qx_m2_s[iface_x[k, 0], iface_x[k, 1]] = acc_x[k] / dt_s if out else q
+    for k in numba.prange(niy):
+        low, q = iface_y[k, 2], q_iy[k]
+        out = (low == 1 and q > 0.0) or (low == 0 and q < 0.0)
+        qy_m2_s[iface_y[k, 0], iface_y[k, 1]] = acc_y[k] / dt_s if out else q
+    return edge_m3, h_fast, h_rim
+
+
+def _momentum_numpy(q, q_back, q_fwd, z_a, z_b, h_a, h_b, n_a, n_b, gdt, dx, theta, h_min, froude_max,
+                    implicit_friction):
+    """Vectorised :func:`heatsim.kernels.overland_flow._momentum`."""
+    eta_a, eta_b = z_a + h_a, z_b + h_b
+    h_f = np.maximum(eta_a, eta_b) - np.maximum(z_a, z_b)
+    n_f = 0.5 * (n_a + n_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        num = theta * q + 0.5 * (1.0 - theta) * (q_back + q_fwd) - gdt * h_f * (eta_b - eta_a) / dx
+        if implicit_friction:
+            b = gdt * n_f * n_f / h_f ** (7.0 / 3.0)
+            q_new = 2.0 * num / (1.0 + np.sqrt(1.0 + 4.0 * b * np.abs(num)))
+        else:
+            q_new = num / (1.0 + gdt * n_f * n_f * np.abs(q) / h_f ** (7.0 / 3.0))
+        q_max = froude_max * h_f * np.sqrt(GRAVITY_M_S2 * h_f)
+        q_new = np.clip(q_new, -q_max, q_max)
+    return np.where(h_f > h_min, q_new, 0.0)
+
+
+def _fast_faces_numpy(along, bed, depth, manning, wall, q, gdt, dx, theta, h_min, froude_max, implicit_friction,
+                      open_edges):
+    """New discharges of the fast faces ``along`` ((a, 2): row, face column of ``q``
+    (rows, cols + 1)) between row neighbours; y-faces as x-faces of the transposed grid."""
+    i, j = along[:, 0], along[:, 1]
+    cols = depth.shape[1]
+    new = np.zeros(i.size)
+    west_edge, east_edge = j == 0, j == cols
+    inner = ~(west_edge | east_edge)
+    if open_edges:
+        for sel, cell, sign in ((west_edge, 0, -1.0), (east_edge, cols - 1, 1.0)):
+            h = depth[i[sel], cell]
+            ok = (h > h_min) & ~wall[i[sel], cell]
+            new[sel] = np.where(ok, sign * (min(froude_max, 1.0) * h * np.sqrt(GRAVITY_M_S2 * h)), 0.0)
+    ii, jj = i[inner], j[inner]
+    qm = q[ii, jj]
+    back_ok = (jj >= 2) & ~wall[ii, np.maximum(jj - 2, 0)]
+    fwd_ok = (jj + 1 < cols) & ~wall[ii, np.minimum(jj + 1, cols - 1)]
+    q_back = np.where(back_ok, q[ii, np.maximum(jj - 1, 0)], qm)
+    q_fwd = np.where(fwd_ok, q[ii, np.minimum(jj + 1, cols)], qm)
+    new[inner] = _momentum_numpy(qm, q_back, q_fwd, bed[ii, jj - 1].astype(np.float64), bed[ii, jj].astype(np.float64),
+                                 depth[ii, jj - 1], depth[ii, jj], manning[ii, jj - 1], manning[ii, jj], gdt, dx,
+                                 theta, h_min, froude_max, implicit_friction)
+    return new
+
+
+def fast_substeps_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, cells, fast_x, fast_y, edge_x,
+                        edge_y, iface_x, iface_y, q_ix, q_iy, acc_x, acc_y, new_x, new_y, scale_work, n_sub, dt_f,
+                        dt_s, dx, theta, h_min, froude_max, implicit_friction, open_edges, track, time_start_s,
+                        time_end_s, min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima):
+    """Plain-NumPy twin of :func:`fast_substeps`."""
+    ny, nx = depth_m.shape
+    wall = np.asarray(blocked).astype(bool)
+    gdt = GRAVITY_M_S2 * dt_f
+    c = dt_f / dx
+    xi, xj, xlow = iface_x[:, 0], iface_x[:, 1], iface_x[:, 2]
+    yi, yj, ylow = iface_y[:, 0], iface_y[:, 1], iface_y[:, 2]
+    q_ix[...] = qx_m2_s[xi, xj]
+    q_iy[...] = qy_m2_s[yi, yj]
+    acc_x[...] = 0.0
+    acc_y[...] = 0.0
+    out_x = ((xlow == 1) & (q_ix > 0.0)) | ((xlow == 0) & (q_ix < 0.0))
+    out_y = ((ylow == 1) & (q_iy > 0.0)) | ((ylow == 0) & (q_iy < 0.0))
+    ci, cj = cells[:, 0], cells[:, 1]
+    keep = ~np.asarray(skip_maxima).astype(bool)[ci, cj] if track else np.ones(ci.size, bool)
+    edge_m3 = 0.0
+    h_fast = h_rim = 0.0
+    kw = dict(gdt=gdt, dx=dx, theta=theta, h_min=h_min, froude_max=froude_max, implicit_friction=implicit_friction,
+              open_edges=open_edges)
+    for s in range(n_sub):
+        qx_m2_s[xi, xj] = q_ix
+        qy_m2_s[yi, yj] = q_iy
+        nxv = _fast_faces_numpy(fast_x, bed_m, depth_m, manning_n, wall, qx_m2_s, **kw)
+        nyv = _fast_faces_numpy(fast_y[:, ::-1], bed_m.T, depth_m.T, manning_n.T, wall.T, qy_m2_s.T, **kw)
+        qx_m2_s[fast_x[:, 0], fast_x[:, 1]] = nxv
+        qy_m2_s[fast_y[:, 0], fast_y[:, 1]] = nyv
+        west, east = qx_m2_s[ci, cj], qx_m2_s[ci, cj + 1]
+        north, south = qy_m2_s[ci, cj], qy_m2_s[ci + 1, cj]
+        out_depth = c * (np.maximum(-west, 0.0) + np.maximum(east, 0.0) + np.maximum(-north, 0.0)
+                         + np.maximum(south, 0.0))
+        h = depth_m[ci, cj]
+        scale = np.where(out_depth > h, h / np.where(out_depth > 0, out_depth, 1.0) * _POSITIVITY_SAFETY, 1.0)
+        scale_work[ci, cj] = scale
+        sx = np.pad(scale_work, ((0, 0), (1, 1)), constant_values=1.0)
+        sy = np.pad(scale_work, ((1, 1), (0, 0)), constant_values=1.0)
+        fi, fj = fast_x[:, 0], fast_x[:, 1]
+        q = qx_m2_s[fi, fj]
+        qx_m2_s[fi, fj] = q * np.where(q > 0.0, sx[fi, fj], sx[fi, fj + 1])
+        fi, fj = fast_y[:, 0], fast_y[:, 1]
+        q = qy_m2_s[fi, fj]
+        qy_m2_s[fi, fj] = q * np.where(q > 0.0, sy[fi, fj], sy[fi + 1, fj])
+        qe = q_ix * np.where(xlow == 1, sx[xi, xj], sx[xi, xj + 1])
+        qx_m2_s[xi[out_x], xj[out_x]] = qe[out_x]
+        acc_x[out_x] += qe[out_x] * dt_f
+        qe = q_iy * np.where(ylow == 1, sy[yi, yj], sy[yi + 1, yj])
+        qy_m2_s[yi[out_y], yj[out_y]] = qe[out_y]
+        acc_y[out_y] += qe[out_y] * dt_f
+        for e in edge_x:
+            i, j = fast_x[e]
+            edge_m3 += (qx_m2_s[i, j] if j == nx else -qx_m2_s[i, j]) * (dt_f * dx)
+        for e in edge_y:
+            i, j = fast_y[e]
+            edge_m3 += (qy_m2_s[i, j] if i == ny else -qy_m2_s[i, j]) * (dt_f * dx)
+        west, east = qx_m2_s[ci, cj], qx_m2_s[ci, cj + 1]
+        north, south = qy_m2_s[ci, cj], qy_m2_s[ci + 1, cj]
+        out_sum = np.maximum(-west, 0.0) + np.maximum(east, 0.0) + np.maximum(-north, 0.0) + np.maximum(south, 0.0)
+        in_sum = np.maximum(west, 0.0) + np.maximum(-east, 0.0) + np.maximum(north, 0.0) + np.maximum(-south, 0.0)
+        h = (depth_m[ci, cj] - c * out_sum) + c * in_sum
+        depth_m[ci, cj] = h
+        ti, tj, th = ci[keep], cj[keep], h[keep]
+        if s == n_sub - 1 and th.size:
+            h_fast = float(th.max())
+            rim = region[ti, tj] == RIM
+            h_rim = float(th[rim].max()) if rim.any() else 0.0
+        if track:
+            t_s = time_end_s if s == n_sub - 1 else time_start_s + (s + 1) * dt_f
+            deeper = th > max_depth_m[ti, tj]
+            max_depth_m[ti[deeper], tj[deeper]] = th[deeper]
+            time_of_max_s[ti[deeper], tj[deeper]] = t_s
+            qxc = 0.5 * (west + east)[keep]
+            qyc = 0.5 * (north + south)[keep]
+            wet = th > min_depth_m
+            speed = np.zeros_like(th)
+            speed[wet] = np.sqrt(qxc[wet] * qxc[wet] + qyc[wet] * qyc[wet]) / th[wet]
+            max_speed_m_s[ti, tj] = np.maximum(max_speed_m_s[ti, tj], speed)
+    qx_m2_s[xi, xj] = np.where(out_x, acc_x / dt_s, q_ix)
+    qy_m2_s[yi, yj] = np.where(out_y, acc_y / dt_s, q_iy)
+    return edge_m3, h_fast, h_rim
+
+
+# ---------------------------------------------------------------------- slow continuity
+
+
+@numba.njit(parallel=True, fastmath=False, cache=True)
+def slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, *, cell_size_m, dt_s, row_outflow_m3, track, time_s,
+                    min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima):
+    """Continuity of the SLOW cells over ``dt_s`` (as update_depth; ``F`` cells unchanged),
+    and with ``track`` the running maxima of the SLOW cells where ``skip_maxima`` is 0.
+    Returns (outflow [m3] through the slow edge faces, summed row by row in a fixed order;
+    largest new depth of the tracked SLOW cells [m])."""
+    ny, nx = depth_m.shape
+    c = dt_s / cell_size_m
+    to_m3 = dt_s * cell_size_m
+    row_h = np.zeros(ny)
+    for i in numba.prange(ny):
+        h_row = 0.0
+        for j in range(nx):
+            if region[i, j] != 0:
+                continue
+            west, east = qx_m2_s[i, j], qx_m2_s[i, j + 1]
+            q_n, q_s = qy_m2_s[i, j], qy_m2_s[i + 1, j]
+            out_sum = max(-west, 0.0) + max(east, 0.0) + max(-q_n, 0.0) + max(q_s, 0.0)
+            in_sum = max(west, 0.0) + max(-east, 0.0) + max(q_n, 0.0) + max(-q_s, 0.0)
+            h = (depth_m[i, j] - c * out_sum) + c * in_sum
+            depth_m[i, j] = h
+            counted = True
+            if track:
+                counted = skip_maxima[i, j] == 0
+            if counted:
+                h_row = max(h_row, h)
+            if counted and track:
+                if h > max_depth_m[i, j]:
+                    max_depth_m[i, j] = h
+                    time_of_max_s[i, j] = time_s
+                if h > min_depth_m:
+                    qx_c = 0.5 * (west + east)
+                    qy_c = 0.5 * (q_n + q_s)
+                    speed = math.sqrt(qx_c * qx_c + qy_c * qy_c) / h
+                    if speed > max_speed_m_s[i, j]:
+                        max_speed_m_s[i, j] = speed
+        row_h[i] = h_row
+        edge = 0.0
+        if region[i, nx - 1] == 0:
+            edge += qx_m2_s[i, nx]
+        if region[i, 0] == 0:
+            edge -= qx_m2_s[i, 0]
+        if i == 0:
+            for j in range(nx):
+                if region[0, j] == 0:
+                    edge -= qy_m2_s[0, j]
+        if i == ny - 1:
+            for j in range(nx):
+                if region[ny - 1, j] == 0:
+                    edge += qy_m2_s[ny, j]
+        row_outflow_m3[i] = edge * to_m3
+    total = 0.0
+    h_max = 0.0
+    for i in range(ny):
+        total += row_outflow_m3[i]
+        h_max = max(h_max, row_h[i])
+    return total, h_max
+
+
+def slow_continuity_numpy(depth_m, qx_m2_s, qy_m2_s, region, *, cell_size_m, dt_s, row_outflow_m3, track, time_s,
+                          min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima):
+    """Plain-NumPy twin of :func:`slow_continuity`."""
+    c = dt_s / cell_size_m
+    slow = region == SLOW
+    west, east = qx_m2_s[:, :-1], qx_m2_s[:, 1:]
+    north, south = qy_m2_s[:-1, :], qy_m2_s[1:, :]
+    out = np.maximum(-west, 0.0) + np.maximum(east, 0.0) + np.maximum(-north, 0.0) + np.maximum(south, 0.0)
+    inflow = np.maximum(west, 0.0) + np.maximum(-east, 0.0) + np.maximum(north, 0.0) + np.maximum(-south, 0.0)
+    depth_m[slow] = ((depth_m - c * out) + c * inflow)[slow]
+    tracked = slow & ~np.asarray(skip_maxima).astype(bool) if track else slow
+    h_max = float(depth_m[tracked].max()) if tracked.any() else 0.0
+    if track:
+        h = depth_m
+        deeper = tracked & (h > max_depth_m)
+        max_depth_m[deeper] = h[deeper]
+        time_of_max_s[deeper] = time_s
+        qxc, qyc = 0.5 * (west + east), 0.5 * (north + south)
+        wet = tracked & (h > min_depth_m)
+        speed = np.zeros_like(h)
+        speed[wet] = np.sqrt(qxc[wet] ** 2 + qyc[wet] ** 2) / h[wet]
+        np.maximum(max_speed_m_s, speed, out=max_speed_m_s, where=tracked)
+    edge = np.where(slow[:, -1], qx_m2_s[:, -1], 0.0) - np.where(slow[:, 0], qx_m2_s[:, 0], 0.0)
+    edge[0] -= np.where(slow[0, :], qy_m2_s[0, :], 0.0).sum()
+    edge[-1] += np.where(slow[-1, :], qy_m2_s[-1, :], 0.0).sum()
+    row_outflow_m3[...] = edge * (dt_s * cell_size_m)
+    return float(row_outflow_m3.sum()), h_max
+
+
+# ---------------------------------------------------------------------- one slow step
+
+
+def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region, work: dict, *, cell_size_m, dt_s,
+               n_sub, open_edges, theta, h_min_flow_m, froude_max, implicit_friction, qy_work, scale_work,
+               row_outflow_m3, time_s=0.0, speed_min_depth_m=0.0, max_depth_m=None, time_of_max_s=None,
+               max_speed_m_s=None, skip_maxima=None, numpy=False):
+    """One slow step of ``dt_s`` with ``n_sub`` sub-steps of ``dt_s / n_sub`` in the fast
+    region ``reg`` (module docstring), in place. ``work`` from ``reg.work()`` plus
+    ``saved_x``/``saved_y`` (the fast faces' count); ``time_s`` the time at the end of the
+    step; maxima arrays as :func:`heatsim.kernels.overland_flow.flow_step_tracked`
+    (optional). ``numpy=True`` runs the plain-NumPy twins.
+
+    Returns (edge outflow [m3], largest new depth of the tracked ``F`` cells [m], of the
+    tracked SLOW and RIM cells [m])."""
+    track = max_depth_m is not None
+    if not track:
+        max_depth_m = time_of_max_s = max_speed_m_s = np.zeros((1, 1))
+        skip_maxima = np.zeros((1, 1), np.uint8)
+    elif skip_maxima is None:
+        skip_maxima = np.zeros(depth_m.shape, np.uint8)
+    region = reg.region
+    scheme = dict(theta=theta, h_min_flow_m=h_min_flow_m, froude_max=froude_max,
+                  implicit_friction=implicit_friction, open_edges=open_edges)
+    dt_f = dt_s / n_sub
+    fast_args = (region, reg.cells, reg.fast_x, reg.fast_y, reg.edge_x, reg.edge_y, reg.iface_x, reg.iface_y,
+                 work["q_ix"], work["q_iy"], work["acc_x"], work["acc_y"], work["new_x"], work["new_y"], scale_work,
+                 n_sub, dt_f, dt_s, cell_size_m, theta, h_min_flow_m, froude_max, implicit_friction, open_edges,
+                 track, time_s - dt_s, time_s, speed_min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s,
+                 skip_maxima)
+    slow_kw = dict(cell_size_m=cell_size_m, dt_s=dt_s, row_outflow_m3=row_outflow_m3, track=track, time_s=time_s,
+                   min_depth_m=speed_min_depth_m, max_depth_m=max_depth_m, time_of_max_s=time_of_max_s,
+                   max_speed_m_s=max_speed_m_s, skip_maxima=skip_maxima)
+    if numpy:
+        slow_fluxes_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, reg, cell_size_m=cell_size_m,
+                          dt_s=dt_s, qy_work=qy_work, scale_work=scale_work, saved_x=work["saved_x"],
+                          saved_y=work["saved_y"], **scheme)
+        limit_slow_faces_numpy(qx_m2_s, qy_m2_s, scale_work)
+        edge_fast, h_fast, h_rim = fast_substeps_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s,
+                                                       *fast_args)
+        edge_slow, h_slow = slow_continuity_numpy(depth_m, qx_m2_s, qy_m2_s, region, **slow_kw)
+    else:
+        slow_fluxes(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, reg, cell_size_m=cell_size_m,
+                    dt_s=dt_s, qy_work=qy_work, scale_work=scale_work, saved_x=work["saved_x"],
+                    saved_y=work["saved_y"], **scheme)
+        limit_slow_faces(qx_m2_s, qy_m2_s, scale_work)
+        edge_fast, h_fast, h_rim = fast_substeps(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, *fast_args)
+        edge_slow, h_slow = slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, **slow_kw)
+    return edge_slow + edge_fast, h_fast, max(h_slow, h_rim)
+
+
+def region_work(reg: Region) -> dict:
+    """All work arrays of :func:`local_step` for ``reg``."""
+    w = reg.work()
+    w["saved_x"] = np.zeros(reg.fast_x.shape[0])
+    w["saved_y"] = np.zeros(reg.fast_y.shape[0])
+    return w
