@@ -57,7 +57,8 @@ import numpy as np
 from scipy import ndimage
 
 from heatsim.kernels.overland_flow import (GRAVITY_M_S2, _edge_outflow, _momentum, _n_chunks, _prepare_sweep,
-                                           _sweep_fluxes, _NO_BYTES, face_fluxes_numpy)
+                                           _sweep_fluxes, _NO_BYTES, face_fluxes_numpy, scale_faces_by_upstream,
+                                           scale_faces_by_upstream_numpy)
 
 __all__ = ["SLOW", "FAST", "RIM", "Region", "build_region", "region_from_mask", "region_work", "step_sizes", "slow_fluxes", "slow_fluxes_numpy",
            "limit_slow_faces", "limit_slow_faces_numpy", "fast_substeps", "fast_substeps_numpy",
@@ -227,34 +228,11 @@ def _set_cells(a, cells, value):
         a[cells[k, 0], cells[k, 1]] = value
 
 
-@numba.njit(parallel=True, fastmath=False, cache=True)
-def limit_slow_faces(qx_m2_s, qy_m2_s, scale_work):
-    """Scale every face by the scale of its upstream cell (pass 2 of
-    :func:`heatsim.kernels.overland_flow.limit_outflow`); with the scales of
-    :func:`slow_fluxes` (1 in ``F``) only faces leaving a SLOW cell change."""
-    ny, nx = scale_work.shape
-    for i in numba.prange(ny):
-        for j in range(nx + 1):
-            q = qx_m2_s[i, j]
-            if q > 0.0 and j > 0:
-                qx_m2_s[i, j] = q * scale_work[i, j - 1]
-            elif q < 0.0 and j < nx:
-                qx_m2_s[i, j] = q * scale_work[i, j]
-    for i in numba.prange(ny + 1):
-        for j in range(nx):
-            q = qy_m2_s[i, j]
-            if q > 0.0 and i > 0:
-                qy_m2_s[i, j] = q * scale_work[i - 1, j]
-            elif q < 0.0 and i < ny:
-                qy_m2_s[i, j] = q * scale_work[i, j]
-
-
-def limit_slow_faces_numpy(qx_m2_s, qy_m2_s, scale_work):
-    """Plain-NumPy twin of :func:`limit_slow_faces`."""
-    sx = np.pad(scale_work, ((0, 0), (1, 1)), constant_values=1.0)
-    qx_m2_s *= np.where(qx_m2_s > 0.0, sx[:, :-1], sx[:, 1:])
-    sy = np.pad(scale_work, ((1, 1), (0, 0)), constant_values=1.0)
-    qy_m2_s *= np.where(qy_m2_s > 0.0, sy[:-1, :], sy[1:, :])
+#: Pass 2 of the slow phase: every face scaled by the factor of the cell it leaves; with the
+#: scales of :func:`slow_fluxes` (1 in ``F``) only faces leaving a SLOW cell change. The
+#: same pass as :func:`heatsim.kernels.overland_flow.limit_outflow`'s second.
+limit_slow_faces = scale_faces_by_upstream
+limit_slow_faces_numpy = scale_faces_by_upstream_numpy
 
 
 # ---------------------------------------------------------------------- fast phase

@@ -945,6 +945,15 @@ def limit_outflow(depth_m, qx_m2_s, qy_m2_s, *, cell_size_m, dt_s, scale_work):
                 n_limited += 1
             else:
                 scale_work[i, j] = 1.0
+    scale_faces_by_upstream(qx_m2_s, qy_m2_s, scale_work)
+    return n_limited
+
+
+@numba.njit(parallel=True, fastmath=False, cache=True)
+def scale_faces_by_upstream(qx_m2_s, qy_m2_s, scale_work):
+    """Multiply every face discharge [m2 s-1] by the factor in ``scale_work`` of the cell it
+    leaves (pass 2 of :func:`limit_outflow`; a domain-edge face entering the grid keeps its value)."""
+    ny, nx = scale_work.shape
     for i in numba.prange(ny):
         for j in range(nx + 1):
             q = qx_m2_s[i, j]
@@ -959,7 +968,14 @@ def limit_outflow(depth_m, qx_m2_s, qy_m2_s, *, cell_size_m, dt_s, scale_work):
                 qy_m2_s[i, j] = q * scale_work[i - 1, j]
             elif q < 0.0 and i < ny:
                 qy_m2_s[i, j] = q * scale_work[i, j]
-    return n_limited
+
+
+def scale_faces_by_upstream_numpy(qx_m2_s, qy_m2_s, scale_work):
+    """Plain-NumPy twin of :func:`scale_faces_by_upstream`."""
+    sx = np.pad(scale_work, ((0, 0), (1, 1)), constant_values=1.0)  # sx[:, j] belongs to cell j - 1
+    qx_m2_s *= np.where(qx_m2_s > 0.0, sx[:, :-1], sx[:, 1:])
+    sy = np.pad(scale_work, ((1, 1), (0, 0)), constant_values=1.0)
+    qy_m2_s *= np.where(qy_m2_s > 0.0, sy[:-1, :], sy[1:, :])
 
 
 def limit_outflow_numpy(depth_m, qx_m2_s, qy_m2_s, *, cell_size_m, dt_s, scale_work):
@@ -972,10 +988,7 @@ def limit_outflow_numpy(depth_m, qx_m2_s, qy_m2_s, *, cell_size_m, dt_s, scale_w
     limited = out_depth > depth_m
     scale = np.ones_like(depth_m)
     scale[limited] = depth_m[limited] / out_depth[limited] * _POSITIVITY_SAFETY
-    sx = np.pad(scale, ((0, 0), (1, 1)), constant_values=1.0)  # sx[:, j] belongs to cell j - 1
-    qx_m2_s *= np.where(qx_m2_s > 0.0, sx[:, :-1], sx[:, 1:])
-    sy = np.pad(scale, ((1, 1), (0, 0)), constant_values=1.0)
-    qy_m2_s *= np.where(qy_m2_s > 0.0, sy[:-1, :], sy[1:, :])
+    scale_faces_by_upstream_numpy(qx_m2_s, qy_m2_s, scale)
     scale_work[...] = scale
     return int(limited.sum())
 
