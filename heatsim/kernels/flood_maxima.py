@@ -16,6 +16,23 @@ import numba
 import numpy as np
 
 
+@numba.njit(cache=True, fastmath=False, inline="always")
+def update_cell_maxima(i, j, h, west, east, north, south, time_s, min_depth_m, max_depth_m, time_of_max_s,
+                       max_speed_m_s):
+    """The running maxima of cell (i, j) with depth ``h`` [m] and the discharges of its west,
+    east, north and south faces [m2 s-1]: the one definition every sweep that tracks maxima
+    calls (see :func:`track_flood_maxima` for the quantities)."""
+    if h > max_depth_m[i, j]:
+        max_depth_m[i, j] = h
+        time_of_max_s[i, j] = time_s
+    if h > min_depth_m:
+        qx = 0.5 * (west + east)
+        qy = 0.5 * (north + south)
+        speed = math.sqrt(qx * qx + qy * qy) / h
+        if speed > max_speed_m_s[i, j]:
+            max_speed_m_s[i, j] = speed
+
+
 @numba.njit(parallel=True, cache=True, fastmath=False)
 def track_flood_maxima(depth_m, qx_m2_s, qy_m2_s, time_s, *, min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s):
     """Update the running maxima in place.
@@ -35,15 +52,8 @@ def track_flood_maxima(depth_m, qx_m2_s, qy_m2_s, time_s, *, min_depth_m, max_de
         for j in range(nx):
             h = depth_m[i, j]
             h_now = max(h_now, h)
-            if h > max_depth_m[i, j]:
-                max_depth_m[i, j] = h
-                time_of_max_s[i, j] = time_s
-            if h > min_depth_m:
-                qx = 0.5 * (qx_m2_s[i, j] + qx_m2_s[i, j + 1])
-                qy = 0.5 * (qy_m2_s[i, j] + qy_m2_s[i + 1, j])
-                speed = math.sqrt(qx * qx + qy * qy) / h
-                if speed > max_speed_m_s[i, j]:
-                    max_speed_m_s[i, j] = speed
+            update_cell_maxima(i, j, h, qx_m2_s[i, j], qx_m2_s[i, j + 1], qy_m2_s[i, j], qy_m2_s[i + 1, j], time_s,
+                               min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s)
     return h_now
 
 
@@ -77,15 +87,8 @@ def track_flood_maxima_cells(cells, depth_m, qx_m2_s, qy_m2_s, time_s, *, min_de
         j = cells[k] - i * nx
         h = depth_m[i, j]
         h_now = max(h_now, h)
-        if h > max_depth_m[i, j]:
-            max_depth_m[i, j] = h
-            time_of_max_s[i, j] = time_s
-        if h > min_depth_m:
-            qx = 0.5 * (qx_m2_s[i, j] + qx_m2_s[i, j + 1])
-            qy = 0.5 * (qy_m2_s[i, j] + qy_m2_s[i + 1, j])
-            speed = math.sqrt(qx * qx + qy * qy) / h
-            if speed > max_speed_m_s[i, j]:
-                max_speed_m_s[i, j] = speed
+        update_cell_maxima(i, j, h, qx_m2_s[i, j], qx_m2_s[i, j + 1], qy_m2_s[i, j], qy_m2_s[i + 1, j], time_s,
+                           min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s)
     return h_now
 
 

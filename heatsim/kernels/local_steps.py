@@ -56,7 +56,9 @@ import numba
 import numpy as np
 from scipy import ndimage
 
-from heatsim.kernels.overland_flow import (GRAVITY_M_S2, _edge_outflow, _momentum, _n_chunks, _prepare_sweep,
+from heatsim.kernels.flood_maxima import update_cell_maxima
+from heatsim.kernels.overland_flow import (GRAVITY_M_S2, _cell_out_in, _edge_outflow, _momentum, _moved_depth,
+                                           _n_chunks, _prepare_sweep,
                                            _sweep_fluxes, _NO_BYTES, face_fluxes_numpy, scale_faces_by_upstream,
                                            scale_faces_by_upstream_numpy)
 
@@ -381,9 +383,8 @@ def fast_substeps(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, 
             i, j = cells[m, 0], cells[m, 1]
             west, east = qx_m2_s[i, j], qx_m2_s[i, j + 1]
             q_n, q_s = qy_m2_s[i, j], qy_m2_s[i + 1, j]
-            out_sum = max(-west, 0.0) + max(east, 0.0) + max(-q_n, 0.0) + max(q_s, 0.0)
-            in_sum = max(west, 0.0) + max(-east, 0.0) + max(q_n, 0.0) + max(-q_s, 0.0)
-            h = (depth_m[i, j] - c * out_sum) + c * in_sum
+            out_sum, in_sum = _cell_out_in(west, east, q_n, q_s)
+            h = _moved_depth(depth_m[i, j], out_sum, in_sum, c)
             depth_m[i, j] = h
             counted = True
             if track:
@@ -393,15 +394,8 @@ def fast_substeps(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, 
                 if region[i, j] == 2:
                     h_r = max(h_r, h)
             if counted and track:
-                if h > max_depth_m[i, j]:
-                    max_depth_m[i, j] = h
-                    time_of_max_s[i, j] = t_s
-                if h > min_depth_m:
-                    qx_c = 0.5 * (west + east)
-                    qy_c = 0.5 * (q_n + q_s)
-                    speed = math.sqrt(qx_c * qx_c + qy_c * qy_c) / h
-                    if speed > max_speed_m_s[i, j]:
-                        max_speed_m_s[i, j] = speed
+                update_cell_maxima(i, j, h, west, east, q_n, q_s, t_s, min_depth_m, max_depth_m, time_of_max_s,
+                                   max_speed_m_s)
         if last:
             h_fast, h_rim = h_f, h_r
     # interface faces: the mean discharge over dt_s where F was upstream, else q_I
@@ -565,9 +559,8 @@ def slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, *, cell_size_m, dt_s, row
                 continue
             west, east = qx_m2_s[i, j], qx_m2_s[i, j + 1]
             q_n, q_s = qy_m2_s[i, j], qy_m2_s[i + 1, j]
-            out_sum = max(-west, 0.0) + max(east, 0.0) + max(-q_n, 0.0) + max(q_s, 0.0)
-            in_sum = max(west, 0.0) + max(-east, 0.0) + max(q_n, 0.0) + max(-q_s, 0.0)
-            h = (depth_m[i, j] - c * out_sum) + c * in_sum
+            out_sum, in_sum = _cell_out_in(west, east, q_n, q_s)
+            h = _moved_depth(depth_m[i, j], out_sum, in_sum, c)
             depth_m[i, j] = h
             counted = True
             if track:
@@ -575,15 +568,8 @@ def slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, *, cell_size_m, dt_s, row
             if counted:
                 h_row = max(h_row, h)
             if counted and track:
-                if h > max_depth_m[i, j]:
-                    max_depth_m[i, j] = h
-                    time_of_max_s[i, j] = time_s
-                if h > min_depth_m:
-                    qx_c = 0.5 * (west + east)
-                    qy_c = 0.5 * (q_n + q_s)
-                    speed = math.sqrt(qx_c * qx_c + qy_c * qy_c) / h
-                    if speed > max_speed_m_s[i, j]:
-                        max_speed_m_s[i, j] = speed
+                update_cell_maxima(i, j, h, west, east, q_n, q_s, time_s, min_depth_m, max_depth_m, time_of_max_s,
+                                   max_speed_m_s)
         row_h[i] = h_row
         edge = 0.0
         if region[i, nx - 1] == 0:

@@ -67,6 +67,8 @@ import math
 import numba
 import numpy as np
 
+from heatsim.kernels.flood_maxima import update_cell_maxima
+
 __all__ = [
     "GRAVITY_M_S2",
     "DEFAULT_THETA",
@@ -589,10 +591,8 @@ def _sweep_continuity(depth_m, qx_m2_s, qy_m2_s, scale_work, qy_work, row_outflo
                     west = qx_m2_s[i, j]
                     east = qx_m2_s[i, j + 1]
                     q_n = north[j]
-                    # as update_depth (_out_sum, _in_sum): outflow first, then inflow
-                    out_sum = max(-west, 0.0) + max(east, 0.0) + max(-q_n, 0.0) + max(q_s, 0.0)
-                    in_sum = max(west, 0.0) + max(-east, 0.0) + max(q_n, 0.0) + max(-q_s, 0.0)
-                    h = (depth_m[i, j] - c_flux * out_sum) + c_flux * in_sum
+                    out_sum, in_sum = _cell_out_in(west, east, q_n, q_s)
+                    h = _moved_depth(depth_m[i, j], out_sum, in_sum, c_flux)
                     depth_m[i, j] = h
                     if use_tiles:
                         if h > h_dry:
@@ -605,15 +605,8 @@ def _sweep_continuity(depth_m, qx_m2_s, qy_m2_s, scale_work, qy_work, row_outflo
                             flags |= _WET
                     if track and not skip_maxima[i, j]:
                         h_tile = max(h_tile, h)
-                        if h > max_depth_m[i, j]:
-                            max_depth_m[i, j] = h
-                            time_of_max_s[i, j] = time_s
-                        if h > min_depth_m:
-                            qx_c = 0.5 * (west + east)
-                            qy_c = 0.5 * (q_n + q_s)
-                            speed = math.sqrt(qx_c * qx_c + qy_c * qy_c) / h
-                            if speed > max_speed_m_s[i, j]:
-                                max_speed_m_s[i, j] = speed
+                        update_cell_maxima(i, j, h, west, east, q_n, q_s, time_s, min_depth_m, max_depth_m,
+                                           time_of_max_s, max_speed_m_s)
                 if use_tiles:
                     wet[i, b] = _ALL_FLAGS if keep_wet[i, b] != 0 else flags
                     tile_h_max[i, b] = h_tile
@@ -882,6 +875,22 @@ def face_fluxes_numpy(
     new_y = _faces_along_rows_numpy(bed_m.T, depth_m.T, manning_n.T, wall.T, qy_m2_s.T, **kw).T
     qx_m2_s[...] = new_x
     qy_m2_s[...] = new_y
+
+
+@numba.njit(cache=True, fastmath=False, inline="always")
+def _cell_out_in(west, east, north, south):
+    """Outgoing and incoming sums [m2 s-1] of a cell with these face discharges, in the
+    order west, east, north, south (the order of :func:`_out_sum`: bit-identical sums)."""
+    out_sum = max(-west, 0.0) + max(east, 0.0) + max(-north, 0.0) + max(south, 0.0)
+    in_sum = max(west, 0.0) + max(-east, 0.0) + max(north, 0.0) + max(-south, 0.0)
+    return out_sum, in_sum
+
+
+@numba.njit(cache=True, fastmath=False, inline="always")
+def _moved_depth(h, out_sum, in_sum, c):
+    """Continuity of one cell [m]: outflow subtracted first, then inflow added, so that a
+    limited outflow can never round the depth below zero (see :func:`update_depth`)."""
+    return (h - c * out_sum) + c * in_sum
 
 
 @numba.njit(cache=True, fastmath=False)
