@@ -57,10 +57,9 @@ import numpy as np
 from scipy import ndimage
 
 from heatsim.kernels.flood_maxima import update_cell_maxima
-from heatsim.kernels.overland_flow import (GRAVITY_M_S2, _cell_out_in, _edge_outflow, _momentum, _moved_depth,
-                                           _n_chunks, _prepare_sweep,
-                                           _sweep_fluxes, _NO_BYTES, face_fluxes_numpy, scale_faces_by_upstream,
-                                           scale_faces_by_upstream_numpy)
+from heatsim.kernels.overland_flow import (GRAVITY_M_S2, _NO_BYTES, _cell_out_in, _edge_outflow, _momentum,
+                                           _momentum_numpy, _moved_depth, _n_chunks, _prepare_sweep, _sweep_fluxes,
+                                           face_fluxes_numpy, scale_faces_by_upstream, scale_faces_by_upstream_numpy)
 
 __all__ = ["SLOW", "FAST", "RIM", "Region", "build_region", "region_from_mask", "region_work", "step_sizes", "slow_fluxes", "slow_fluxes_numpy",
            "limit_slow_faces", "limit_slow_faces_numpy", "fast_substeps", "fast_substeps_numpy",
@@ -410,22 +409,6 @@ def fast_substeps(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, 
     return edge_m3, h_fast, h_rim
 
 
-def _momentum_numpy(q, q_back, q_fwd, z_a, z_b, h_a, h_b, n_a, n_b, gdt, dx, theta, h_min, froude_max,
-                    implicit_friction):
-    """Vectorised :func:`heatsim.kernels.overland_flow._momentum`."""
-    eta_a, eta_b = z_a + h_a, z_b + h_b
-    h_f = np.maximum(eta_a, eta_b) - np.maximum(z_a, z_b)
-    n_f = 0.5 * (n_a + n_b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        num = theta * q + 0.5 * (1.0 - theta) * (q_back + q_fwd) - gdt * h_f * (eta_b - eta_a) / dx
-        if implicit_friction:
-            b = gdt * n_f * n_f / h_f ** (7.0 / 3.0)
-            q_new = 2.0 * num / (1.0 + np.sqrt(1.0 + 4.0 * b * np.abs(num)))
-        else:
-            q_new = num / (1.0 + gdt * n_f * n_f * np.abs(q) / h_f ** (7.0 / 3.0))
-        q_max = froude_max * h_f * np.sqrt(GRAVITY_M_S2 * h_f)
-        q_new = np.clip(q_new, -q_max, q_max)
-    return np.where(h_f > h_min, q_new, 0.0)
 
 
 def _fast_faces_numpy(along, bed, depth, manning, wall, q, gdt, dx, theta, h_min, froude_max, implicit_friction,

@@ -813,6 +813,25 @@ def face_fluxes(
                   False, _NO_BYTES, cell_size_m, dt_s, theta, h_min_flow_m, froude_max, implicit_friction, open_edges)
 
 
+def _momentum_numpy(q, q_back, q_fwd, z_a, z_b, h_a, h_b, n_a, n_b, gdt, dx, theta, h_min, froude_max,
+                    implicit_friction):
+    """Vectorised :func:`_momentum` (0 where the flow depth is at most ``h_min``; walls are
+    the caller's)."""
+    eta_a, eta_b = z_a + h_a, z_b + h_b
+    h_f = np.maximum(eta_a, eta_b) - np.maximum(z_a, z_b)
+    n_f = 0.5 * (n_a + n_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        num = theta * q + 0.5 * (1.0 - theta) * (q_back + q_fwd) - gdt * h_f * (eta_b - eta_a) / dx
+        if implicit_friction:
+            b = gdt * n_f * n_f / h_f ** (7.0 / 3.0)
+            q_new = 2.0 * num / (1.0 + np.sqrt(1.0 + 4.0 * b * np.abs(num)))
+        else:
+            q_new = num / (1.0 + gdt * n_f * n_f * np.abs(q) / h_f ** (7.0 / 3.0))
+        q_max = froude_max * h_f * np.sqrt(GRAVITY_M_S2 * h_f)
+        q_new = np.clip(q_new, -q_max, q_max)
+    return np.where(h_f > h_min, q_new, 0.0)
+
+
 def _faces_along_rows_numpy(bed, depth, n, wall, q, *, dx, dt_s, theta, h_min, froude_max, implicit_friction,
                             open_edges):
     """New discharges on the faces between row neighbours (axis 1) for
@@ -825,22 +844,10 @@ def _faces_along_rows_numpy(bed, depth, n, wall, q, *, dx, dt_s, theta, h_min, f
     q_mid = q[:, 1:-1]
     q_back = np.where(face_wall[:, :-2], q_mid, q[:, :-2])
     q_fwd = np.where(face_wall[:, 2:], q_mid, q[:, 2:])
-    z_a, z_b = bed[:, :-1], bed[:, 1:]
-    eta_a, eta_b = z_a + depth[:, :-1], z_b + depth[:, 1:]
-    h_f = np.maximum(eta_a, eta_b) - np.maximum(z_a, z_b)
-    n_f = 0.5 * (n[:, :-1] + n[:, 1:])
-    gdt = g * dt_s
-    with np.errstate(divide="ignore", invalid="ignore"):
-        num = theta * q_mid + 0.5 * (1.0 - theta) * (q_back + q_fwd) - gdt * h_f * (eta_b - eta_a) / dx
-        if implicit_friction:
-            b = gdt * n_f * n_f / h_f ** (7.0 / 3.0)
-            q_new = 2.0 * num / (1.0 + np.sqrt(1.0 + 4.0 * b * np.abs(num)))
-        else:
-            q_new = num / (1.0 + gdt * n_f * n_f * np.abs(q_mid) / h_f ** (7.0 / 3.0))
-        q_max = froude_max * h_f * np.sqrt(g * h_f)
-        q_new = np.clip(q_new, -q_max, q_max)
+    q_new = _momentum_numpy(q_mid, q_back, q_fwd, bed[:, :-1], bed[:, 1:], depth[:, :-1], depth[:, 1:], n[:, :-1],
+                            n[:, 1:], g * dt_s, dx, theta, h_min, froude_max, implicit_friction)
     new = np.zeros((rows, cols + 1))
-    new[:, 1:-1] = np.where((h_f > h_min) & ~face_wall[:, 1:-1], q_new, 0.0)
+    new[:, 1:-1] = np.where(~face_wall[:, 1:-1], q_new, 0.0)
     if open_edges:
         edge = np.where(~wall & (depth > h_min), min(froude_max, 1.0) * depth * np.sqrt(g * depth), 0.0)
         new[:, 0] = -edge[:, 0]
