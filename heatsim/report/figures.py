@@ -46,7 +46,6 @@ from heatsim.grid import Grid  # noqa: E402
 
 #: report sections, in the order the report shows them
 SECTIONS = ("overview", "heat", "water", "exposure", "walking", "districts")
-LANGUAGES = ("nl", "en")
 DPI = 110
 
 #: colours that tell the scenarios apart in outlines, lines and bars (Okabe & Ito 2008,
@@ -843,12 +842,14 @@ def district_bars(cmp: Comparison, spec: str, unit: str, names: dict, section: s
     return Figure(path, section, _t("bars_caption", lang, what=f"{names[lang]} ({unit_name})"))
 
 
-def draw_report_figures(comparison_dir: Path, out_dir: Path, lang: str = "nl") -> list[Figure]:
-    """Draw every figure of the report for the comparison in ``comparison_dir`` into ``out_dir``."""
-    if lang not in LANGUAGES:
-        raise InputError("--lang", "lang", f"'{lang}' is not a report language; expected one of "
-                         f"{', '.join(LANGUAGES)}")
-    cmp = load_comparison(Path(comparison_dir))
+def draw_report_figures(comparison_dir: Path, out_dir: Path, lang: str = "nl",
+                        comparison: Comparison | None = None) -> list[Figure]:
+    """Draw every figure of the report for the comparison in ``comparison_dir`` into ``out_dir``
+    (``comparison``: that folder already loaded by :func:`load_comparison`)."""
+    from heatsim.report.i18n import check_lang
+
+    check_lang(lang)
+    cmp = comparison if comparison is not None else load_comparison(Path(comparison_dir))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     figures: list[Figure | None] = [overview_map(cmp, lang, out / "overview.png")]

@@ -22,16 +22,16 @@ def make_report(comparison_dir: Path, lang: str = "nl") -> Path:
 
     check_lang(lang)
     folder = Path(comparison_dir)
-    load_comparison(folder)  # a folder that is no comparison is refused before anything is written
+    comparison = load_comparison(folder)  # read once; a folder that is no comparison is refused here
     final = new_path(folder / f"figures-{lang}")
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", suffix=".partial", dir=folder))
     try:
-        figures = draw_report_figures(folder, tmp, lang)
+        figures = draw_report_figures(folder, tmp, lang, comparison)
         os.chmod(tmp, 0o777 & ~current_umask())
         tmp.rename(final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     figures = [type(f)(final / f.path.name, f.section, f.caption) for f in figures]
-    write_gis_layers(load_comparison(folder), lang)
+    write_gis_layers(comparison, lang)
     return write_report(folder, lang, figures)
