@@ -15,6 +15,8 @@ from heatsim.kernels.hydrology import (
     INF_SITE_SOIL,
     INF_SUBSTRATE,
     SEWER_CAPACITY_MM_H,
+    _green_ampt_increment_mm,
+    _green_ampt_lower_bound_mm,
     culvert_capacity_m3_s,
     culvert_transfer,
     culvert_transfer_numpy,
@@ -103,6 +105,41 @@ def test_infiltration_matches_twin(dt_s):
     infiltrate_green_ampt_numpy(*params, *slow, dt_s=dt_s)
     assert np.abs(fast[2] - state[2]).max() > 1e-3  # it did something
     assert_same(fast, slow)
+
+
+def test_the_supply_limited_shortcut_changes_nothing():
+    """The kernel skips the Newton solve where a lower bound of the capacity already exceeds
+    the water on the cell. The bound is a bound, and cells on both sides of it (taken in full
+    and capacity-limited) get exactly what the twin, which always solves, gives them."""
+    rng = np.random.default_rng(11)
+    n = 2000
+    params, state = random_cells(rng, n)
+    kind, impervious, k, psi, deficit, cap, _ = params
+    dt_s = 30.0
+    soil = ((kind == INF_SITE_SOIL) | (kind == INF_CAPPED)) & (impervious < 1.0)
+    lower = np.zeros(n)
+    for i in np.flatnonzero(soil):
+        f0 = state[2][i] / (1.0 - impervious[i])
+        args = (f0, k[i] * dt_s / 3600.0, psi[i] * deficit[i])
+        lower[i] = _green_ampt_lower_bound_mm(*args)
+        exact = _green_ampt_increment_mm(*args)
+        assert lower[i] <= exact * (1 + 1e-12), (i, lower[i], exact)
+    # water on each soil cell around its bound: half below (shortcut), half above (solve)
+    water = lower * (1.0 - impervious) * np.where(rng.random(n) < 0.5, rng.uniform(0.2, 0.99, n),
+                                                  rng.uniform(1.5, 20.0, n))
+    state[0] = np.where(soil, water, state[0])
+    state[1] = np.where(soil, 0.0, state[1])
+    capped = np.where(kind == INF_CAPPED, cap * dt_s / 3600.0, np.inf)
+    shortcut = soil & (water <= np.minimum(lower, capped) * (1.0 - impervious))
+    assert 100 < shortcut.sum() < soil.sum() - 100
+    fast, slow = copies(state), copies(state)
+    infiltrate_green_ampt(*params, *fast, dt_s=dt_s)
+    infiltrate_green_ampt_numpy(*params, *slow, dt_s=dt_s)
+    assert_same(fast, slow)
+    for a, b in zip(fast, slow):  # where nothing is solved, not even round-off differs
+        assert np.array_equal(a[shortcut], b[shortcut])
+    assert (fast[0][shortcut] == 0.0).all()  # taken in full
+    assert (fast[0][soil & ~shortcut] > 0.0).any()  # limited by the capacity
 
 
 def test_interception_depression_and_sewer_match_twins():

@@ -10,7 +10,7 @@ import pytest
 from conftest import make_site, tiny_arrays, tiny_grid
 from test_kernels_overland_flow import random_grid, serial
 
-from heatsim.kernels.local_steps import (FAST, RIM, SLOW, build_region, fast_substeps, fast_substeps_numpy,
+from heatsim.kernels.local_steps import (FAST, RIM, SLOW, build_region, build_region_numpy, fast_substeps, fast_substeps_numpy,
                                          limit_slow_faces, limit_slow_faces_numpy, local_step, region_from_mask,
                                          region_work, slow_continuity, slow_continuity_numpy, slow_fluxes,
                                          slow_fluxes_numpy, step_sizes)
@@ -75,6 +75,13 @@ def test_each_kernel_equals_its_twin(seed, name):
         rng = np.random.default_rng(3)
         track = maxima((ny, nx), rng)
         skip = (rng.random((ny, nx)) < 0.1).astype(np.uint8)
+        # inflows: one into the fast region when it has cells, one into an open cell outside it if any
+        open_cells = np.argwhere((blocked == 0) & (reg.region == SLOW))
+        sources = [reg.cells[0]] if reg.size else []
+        sources += [open_cells[len(open_cells) // 2]] if len(open_cells) else []
+        sources = np.array(sources, dtype=np.int64).reshape(-1, 2)
+        assert len(sources)
+        source_depth = np.linspace(0.2, 0.5, len(sources))
         fluxes = slow_fluxes if numba_kernels else slow_fluxes_numpy
         fluxes(bed, d, manning, blocked, x, y, reg.region, reg, cell_size_m=DX, dt_s=dt_s, open_edges=open_edges,
                qy_work=np.zeros((ny + 1, nx)), scale_work=scale, saved_x=work["saved_x"], saved_y=work["saved_y"],
@@ -87,7 +94,7 @@ def test_each_kernel_equals_its_twin(seed, name):
                         reg.edge_y, reg.iface_x, reg.iface_y, work["q_ix"], work["q_iy"], work["acc_x"],
                         work["acc_y"], work["new_x"], work["new_y"], scale, n_sub, dt_s / n_sub, dt_s, DX,
                         SCHEME["theta"], SCHEME["h_min_flow_m"], SCHEME["froude_max"], SCHEME["implicit_friction"],
-                        open_edges, True, 10.0, 10.0 + dt_s, 0.01, *track, skip)
+                        open_edges, True, 10.0, 10.0 + dt_s, 0.01, *track, skip, sources, source_depth)
         after_fast = (d.copy(), x.copy(), y.copy(), *[a.copy() for a in track])
         cont = slow_continuity if numba_kernels else slow_continuity_numpy
         rows = np.zeros(ny)
@@ -100,9 +107,10 @@ def test_each_kernel_equals_its_twin(seed, name):
             np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)
     d = runs[0][-1][0]
     assert d.min() >= 0.0
-    # nothing was created or lost: the water moved, the rest left through the edges
+    # nothing was created or lost: the water and the sources moved, the rest left through the edges
     edge = runs[0][3][0] + runs[0][4][0]
-    assert abs(d.sum() * DX * DX + edge - depth.sum() * DX * DX) < 1e-12 * depth.sum() * DX * DX
+    before = (depth.sum() + source_depth.sum()) * DX * DX
+    assert abs(d.sum() * DX * DX + edge - before) < 1e-12 * before
     if not open_edges:
         assert edge == 0.0
 
@@ -315,3 +323,23 @@ def test_local_steps_agree_with_the_global_step_on_the_baseline_at_25m():
     assert np.percentile(np.abs(lts.max_depth_m - ref.max_depth_m)[land], 99) < 0.02
     assert lts.ledger.outflow_m3 == pytest.approx(ref.ledger.outflow_m3, rel=0.01)
     assert lts.ledger.edge_outflow_m3 == pytest.approx(ref.ledger.edge_outflow_m3, rel=0.01)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_numba_region_equals_its_numpy_twin(seed):
+    """build_region (numba dilation and lists) against build_region_numpy (scipy.ndimage,
+    np.argwhere): the same codes and the same lists in the same order, on grids with deep
+    cells at the edges and corners, walls next to them, and ratios 1 (nothing fast) to 8."""
+    rng = np.random.default_rng(seed)
+    ny, nx = rng.integers(3, 40, size=2)
+    depth = rng.random((ny, nx)) ** 6
+    depth[0, 0] = depth[-1, -1] = depth.max() * 2  # deep corners
+    blocked = (rng.random((ny, nx)) < 0.2).astype(np.uint8)
+    depth[blocked == 1] = 0.0
+    for ratio in (1, 2, 4, 8):
+        got, want = build_region(depth, blocked, ratio), build_region_numpy(depth, blocked, ratio)
+        for name in ("region", "cells", "fast_x", "fast_y", "edge_x", "edge_y", "iface_x", "iface_y"):
+            a, b = getattr(got, name), getattr(want, name)
+            assert a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b), (ratio, name)
+    assert build_region(depth, blocked, 8).size > 0
+    assert build_region(np.zeros((ny, nx)), blocked, 8).size == 0

@@ -354,6 +354,22 @@ def _green_ampt_increment_mm(cumulative_mm, k_dt_mm, storage_suction_mm):
     return df
 
 
+@numba.njit(cache=True, fastmath=False)
+def _green_ampt_lower_bound_mm(cumulative_mm, k_dt_mm, storage_suction_mm):
+    """A lower bound of :func:`_green_ampt_increment_mm` [mm], without the Newton solve: the
+    capacity ``K (1 + S / F)`` falls as ``F`` grows and ``F`` stays below ``F0`` plus the
+    solve's upper bound ``U`` during the step, so ``dF >= K (1 + S / (F0 + U)) dt``. When the
+    cell's water is below it, the supply limits and the exact ``dF`` is not needed."""
+    if k_dt_mm <= 0.0:
+        return 0.0
+    if storage_suction_mm <= 0.0:
+        return k_dt_mm
+    upper = k_dt_mm + math.sqrt(k_dt_mm * k_dt_mm + 2.0 * storage_suction_mm * k_dt_mm)
+    if cumulative_mm > 0.0:
+        upper = min(upper, k_dt_mm * (1.0 + storage_suction_mm / cumulative_mm))
+    return k_dt_mm * (1.0 + storage_suction_mm / (cumulative_mm + upper))
+
+
 def _green_ampt_increment_mm_numpy(cumulative_mm, k_dt_mm, storage_suction_mm):
     """Plain-NumPy twin of :func:`_green_ampt_increment_mm` on arrays (same iteration)."""
     f0 = cumulative_mm
@@ -460,11 +476,14 @@ def infiltrate_green_ampt(infiltration_kind, impervious_fraction, saturated_cond
         if kind == INF_SITE_SOIL or kind == INF_CAPPED:
             pervious = 1.0 - impervious_fraction[i]
             if pervious > 0.0:
-                df = _green_ampt_increment_mm(infiltrated_mm[i] / pervious, saturated_conductivity_mm_h[i] * dt_h,
-                                              suction_head_mm[i] * moisture_deficit[i])
-                if kind == INF_CAPPED:
-                    df = min(df, infiltration_cap_mm_h[i] * dt_h)
-                potential = pervious * df
+                f0 = infiltrated_mm[i] / pervious
+                k_dt = saturated_conductivity_mm_h[i] * dt_h
+                suction = suction_head_mm[i] * moisture_deficit[i]
+                cap = infiltration_cap_mm_h[i] * dt_h if kind == INF_CAPPED else math.inf
+                if pervious * min(_green_ampt_lower_bound_mm(f0, k_dt, suction), cap) >= available:
+                    potential = available  # the ground takes all of it: the Newton solve cannot change that
+                else:
+                    potential = pervious * min(_green_ampt_increment_mm(f0, k_dt, suction), cap)
         elif kind == INF_SUBSTRATE:
             potential = max(substrate_capacity_mm[i] - infiltrated_mm[i], 0.0)
         if potential <= 0.0:

@@ -43,7 +43,7 @@ every face is updated within its own CFL limit (:func:`step_sizes`).
 
 Kernels (numba) each with a plain-NumPy twin ``*_numpy``: :func:`slow_fluxes`,
 :func:`limit_slow_faces`, :func:`fast_substeps`, :func:`slow_continuity`; :func:`local_step`
-chains them (``numpy=True``: the twins). :func:`build_region` (NumPy, every losses
+chains them (``numpy=True``: the twins). :func:`build_region` (numba, every losses
 interval) chooses ``F`` and lists its faces.
 """
 
@@ -61,7 +61,7 @@ from heatsim.kernels.overland_flow import (GRAVITY_M_S2, _NO_BYTES, _cell_out_in
                                            _momentum_numpy, _moved_depth, _n_chunks, _prepare_sweep, _sweep_fluxes,
                                            face_fluxes_numpy, scale_faces_by_upstream, scale_faces_by_upstream_numpy)
 
-__all__ = ["SLOW", "FAST", "RIM", "Region", "build_region", "region_from_mask", "region_work", "step_sizes", "slow_fluxes", "slow_fluxes_numpy",
+__all__ = ["SLOW", "FAST", "RIM", "Region", "build_region", "build_region_numpy", "region_from_mask", "region_work", "step_sizes", "slow_fluxes", "slow_fluxes_numpy",
            "limit_slow_faces", "limit_slow_faces_numpy", "fast_substeps", "fast_substeps_numpy",
            "slow_continuity", "slow_continuity_numpy", "local_step"]
 
@@ -105,7 +105,19 @@ def build_region(depth_m, blocked, ratio: int, *, h_max_m: float | None = None) 
     """The fast region for ``ratio`` (m) sub-steps: the cells deeper than ``h_max / m**2``
     (their CFL step is below ``m`` global steps), dilated by 2 cells (8-neighbour), without
     blocked cells; and its faces (:class:`Region`). ``h_max_m`` defaults to the largest
-    depth of the grid. No cell is fast when the grid is dry or ``ratio`` is 1."""
+    depth of the grid. No cell is fast when the grid is dry or ``ratio`` is 1. Numba (one
+    pass for the dilation, two for the lists); :func:`build_region_numpy` is its twin."""
+    depth = np.asarray(depth_m, dtype=np.float64)
+    wall = np.ascontiguousarray(np.asarray(blocked).astype(np.uint8, copy=False))
+    h_max = float(depth.max()) if h_max_m is None else float(h_max_m)
+    fast = np.zeros(depth.shape, np.uint8)
+    if ratio > 1 and h_max > 0.0:
+        _dilate_deep(depth, h_max / (ratio * ratio), wall, fast)
+    return _region_of(fast, wall)
+
+
+def build_region_numpy(depth_m, blocked, ratio: int, *, h_max_m: float | None = None) -> Region:
+    """Plain-NumPy (scipy.ndimage) twin of :func:`build_region`."""
     ny, nx = depth_m.shape
     wall = np.asarray(blocked).astype(bool)
     h_max = float(depth_m.max()) if h_max_m is None else float(h_max_m)
@@ -117,8 +129,145 @@ def build_region(depth_m, blocked, ratio: int, *, h_max_m: float | None = None) 
     return region_from_mask(f, wall)
 
 
+@numba.njit(parallel=True, cache=True)
+def _dilate_deep(depth_m, threshold_m, blocked, fast):
+    """``fast`` (uint8) = 1 where a cell within 2 rows and 2 columns (a 5 x 5 square: two
+    8-neighbour dilations) is deeper than ``threshold_m``, and the cell is not blocked."""
+    ny, nx = depth_m.shape
+    near = np.zeros((ny, nx), np.uint8)  # a deep cell within 2 columns, same row
+    for i in numba.prange(ny):
+        last = -nx - 8  # column of the last deep cell seen (none yet: far to the west)
+        for j in range(nx + 2):
+            if j < nx and depth_m[i, j] > threshold_m:
+                last = j
+            c = j - 2
+            if c >= 0 and j - last <= 4:
+                near[i, c] = 1
+    for i in numba.prange(ny):
+        for j in range(nx):
+            if blocked[i, j]:
+                continue
+            for k in range(max(i - 2, 0), min(i + 3, ny)):
+                if near[k, j]:
+                    fast[i, j] = 1
+                    break
+
+
+@numba.njit(cache=True, inline="always")
+def _fx(f, i, j, nx):
+    """The x-face (i, j) is fast: both its cells in F, or its one cell at a domain edge."""
+    if j == 0:
+        return f[i, 0] != 0
+    if j == nx:
+        return f[i, nx - 1] != 0
+    return f[i, j - 1] != 0 and f[i, j] != 0
+
+
+@numba.njit(cache=True, inline="always")
+def _fy(f, k, j, ny):
+    if k == 0:
+        return f[0, j] != 0
+    if k == ny:
+        return f[ny - 1, j] != 0
+    return f[k - 1, j] != 0 and f[k, j] != 0
+
+
+@numba.njit(cache=True, inline="always")
+def _ix(f, wall, i, j, nx):
+    """The x-face (i, j) joins an F cell and an open cell outside F."""
+    if j == 0 or j == nx:
+        return False
+    a, b = f[i, j - 1] != 0, f[i, j] != 0
+    return (a and not b and wall[i, j] == 0) or (b and not a and wall[i, j - 1] == 0)
+
+
+@numba.njit(cache=True, inline="always")
+def _iy(f, wall, k, j, ny):
+    if k == 0 or k == ny:
+        return False
+    a, b = f[k - 1, j] != 0, f[k, j] != 0
+    return (a and not b and wall[k, j] == 0) or (b and not a and wall[k - 1, j] == 0)
+
+
+@numba.njit(parallel=True, cache=True)
+def _region_counts(f, wall):
+    """Per row: F cells, fast x-faces, interface x-faces; per y-face row (ny + 1): fast and
+    interface y-faces."""
+    ny, nx = f.shape
+    counts = np.zeros((5, ny + 1), np.int64)
+    for i in numba.prange(ny + 1):
+        cells = fx = ix = fy = iy = 0
+        for j in range(nx + 1):
+            if i < ny:
+                if j < nx and f[i, j]:
+                    cells += 1
+                if _fx(f, i, j, nx):
+                    fx += 1
+                if _ix(f, wall, i, j, nx):
+                    ix += 1
+            if j < nx:
+                if _fy(f, i, j, ny):
+                    fy += 1
+                if _iy(f, wall, i, j, ny):
+                    iy += 1
+        counts[0, i], counts[1, i], counts[2, i], counts[3, i], counts[4, i] = cells, fx, ix, fy, iy
+    return counts
+
+
+@numba.njit(parallel=True, cache=True)
+def _region_fill(f, wall, starts, region, cells, fast_x, iface_x, fast_y, iface_y):
+    """Write the region codes and the lists, row by row at ``starts`` (exclusive prefix sums
+    of :func:`_region_counts`): the order of ``np.argwhere``."""
+    ny, nx = f.shape
+    for i in numba.prange(ny + 1):
+        c, a, b, d, e = starts[0, i], starts[1, i], starts[2, i], starts[3, i], starts[4, i]
+        for j in range(nx + 1):
+            if i < ny:
+                if j < nx:
+                    code = 0
+                    if f[i, j]:
+                        cells[c, 0], cells[c, 1] = i, j
+                        c += 1
+                        rim = (_ix(f, wall, i, j, nx) or _ix(f, wall, i, j + 1, nx) or _iy(f, wall, i, j, ny)
+                               or _iy(f, wall, i + 1, j, ny))
+                        code = 2 if rim else 1
+                    region[i, j] = code
+                if _fx(f, i, j, nx):
+                    fast_x[a, 0], fast_x[a, 1] = i, j
+                    a += 1
+                if _ix(f, wall, i, j, nx):
+                    iface_x[b, 0], iface_x[b, 1], iface_x[b, 2] = i, j, 1 if f[i, j - 1] else 0
+                    b += 1
+            if j < nx:
+                if _fy(f, i, j, ny):
+                    fast_y[d, 0], fast_y[d, 1] = i, j
+                    d += 1
+                if _iy(f, wall, i, j, ny):
+                    iface_y[e, 0], iface_y[e, 1], iface_y[e, 2] = i, j, 1 if f[i - 1, j] else 0
+                    e += 1
+
+
+def _region_of(fast, wall) -> Region:
+    """:class:`Region` of the uint8 mask ``fast`` (0 on blocked cells) by the numba passes."""
+    ny, nx = fast.shape
+    counts = _region_counts(fast, wall)
+    starts = np.zeros_like(counts)
+    np.cumsum(counts[:, :-1], axis=1, out=starts[:, 1:])
+    total = counts.sum(axis=1)
+    region = np.empty((ny, nx), np.uint8)
+    cells, fast_x, iface_x = np.empty((total[0], 2), np.int64), np.empty((total[1], 2), np.int64), \
+        np.empty((total[2], 3), np.int64)
+    fast_y, iface_y = np.empty((total[3], 2), np.int64), np.empty((total[4], 3), np.int64)
+    _region_fill(fast, wall, starts, region, cells, fast_x, iface_x, fast_y, iface_y)
+    edge_x = np.flatnonzero((fast_x[:, 1] == 0) | (fast_x[:, 1] == nx)).astype(np.int64)
+    edge_y = np.flatnonzero((fast_y[:, 0] == 0) | (fast_y[:, 0] == ny)).astype(np.int64)
+    return Region(region=region, cells=cells, fast_x=fast_x, fast_y=fast_y, edge_x=edge_x, edge_y=edge_y,
+                  iface_x=iface_x, iface_y=iface_y)
+
+
 def region_from_mask(fast, blocked) -> Region:
-    """:class:`Region` of the fast cells ``fast`` (bool (ny, nx); blocked cells are dropped)."""
+    """:class:`Region` of the fast cells ``fast`` (bool (ny, nx); blocked cells are dropped).
+    Plain NumPy: the twin of the numba passes of :func:`build_region`."""
     wall = np.asarray(blocked).astype(bool)
     f = np.asarray(fast, bool) & ~wall
     ny, nx = f.shape
@@ -275,9 +424,13 @@ def _fast_y_face(k, j, bed, depth, manning, blocked, qy, gdt, dx, theta, side_we
 def fast_substeps(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, cells, fast_x, fast_y, edge_x,
                   edge_y, iface_x, iface_y, q_ix, q_iy, acc_x, acc_y, new_x, new_y, scale_work, n_sub, dt_f, dt_s,
                   dx, theta, h_min, froude_max, implicit_friction, open_edges, track, time_start_s, time_end_s,
-                  min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima):
+                  min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima, source_cells,
+                  source_depth_m):
     """The fast phase: ``n_sub`` sub-steps of ``dt_f`` on the ``F`` cells and faces, the
     interface discharges frozen at their slow-limited values (module docstring), in place.
+    Each cell ``source_cells[k]`` ((k, 2) rows/cols) gains ``source_depth_m[k] / n_sub`` [m]
+    at the start of every sub-step (an inflow spread over the slow step instead of poured in
+    one lump).
     With ``track``, the running flood maxima of the ``F`` cells where ``skip_maxima`` is 0
     after each sub-step (at ``time_start_s + (s + 1) dt_f``, the last at ``time_end_s``).
     Leaves on each interface face whose ``F`` cell is upstream its mean discharge over
@@ -302,7 +455,10 @@ def fast_substeps(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, 
     edge_m3 = 0.0
     h_fast = 0.0
     h_rim = 0.0
+    src_share = 1.0 / n_sub
     for s in range(n_sub):
+        for k in range(source_cells.shape[0]):  # few cells: serial
+            depth_m[source_cells[k, 0], source_cells[k, 1]] += source_depth_m[k] * src_share
         # interface faces back at q_I (the last sub-step left the scaled outflows on them)
         for k in numba.prange(nix):
             qx_m2_s[iface_x[k, 0], iface_x[k, 1]] = q_ix[k]
@@ -440,7 +596,8 @@ def _fast_faces_numpy(along, bed, depth, manning, wall, q, gdt, dx, theta, h_min
 def fast_substeps_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, cells, fast_x, fast_y, edge_x,
                         edge_y, iface_x, iface_y, q_ix, q_iy, acc_x, acc_y, new_x, new_y, scale_work, n_sub, dt_f,
                         dt_s, dx, theta, h_min, froude_max, implicit_friction, open_edges, track, time_start_s,
-                        time_end_s, min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima):
+                        time_end_s, min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima,
+                        source_cells, source_depth_m):
     """Plain-NumPy twin of :func:`fast_substeps`."""
     ny, nx = depth_m.shape
     wall = np.asarray(blocked).astype(bool)
@@ -461,6 +618,8 @@ def fast_substeps_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, re
     kw = dict(gdt=gdt, dx=dx, theta=theta, h_min=h_min, froude_max=froude_max, implicit_friction=implicit_friction,
               open_edges=open_edges)
     for s in range(n_sub):
+        for (i, j), added in zip(source_cells.tolist(), source_depth_m.tolist()):
+            depth_m[i, j] += added * (1.0 / n_sub)
         qx_m2_s[xi, xj] = q_ix
         qy_m2_s[yi, yj] = q_iy
         nxv = _fast_faces_numpy(fast_x, bed_m, depth_m, manning_n, wall, qx_m2_s, **kw)
@@ -611,12 +770,14 @@ def slow_continuity_numpy(depth_m, qx_m2_s, qy_m2_s, region, *, cell_size_m, dt_
 def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region, work: dict, *, cell_size_m, dt_s,
                n_sub, open_edges, theta, h_min_flow_m, froude_max, implicit_friction, qy_work, scale_work,
                row_outflow_m3, time_s=0.0, speed_min_depth_m=0.0, max_depth_m=None, time_of_max_s=None,
-               max_speed_m_s=None, skip_maxima=None, numpy=False):
+               max_speed_m_s=None, skip_maxima=None, source_cells=None, source_depth_m=None, numpy=False):
     """One slow step of ``dt_s`` with ``n_sub`` sub-steps of ``dt_s / n_sub`` in the fast
     region ``reg`` (module docstring), in place. ``work`` from ``reg.work()`` plus
     ``saved_x``/``saved_y`` (the fast faces' count); ``time_s`` the time at the end of the
     step; maxima arrays as :func:`heatsim.kernels.overland_flow.flow_step_tracked`
-    (optional). ``numpy=True`` runs the plain-NumPy twins.
+    (optional). ``source_cells`` ((k, 2) int64 rows/cols) gain ``source_depth_m`` [m] over
+    the step, a share at the start of each sub-step (inflows; see :func:`fast_substeps`).
+    ``numpy=True`` runs the plain-NumPy twins.
 
     Returns (edge outflow [m3], largest new depth of the tracked ``F`` cells [m], of the
     tracked SLOW and RIM cells [m])."""
@@ -626,6 +787,8 @@ def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region
         skip_maxima = np.zeros((1, 1), np.uint8)
     elif skip_maxima is None:
         skip_maxima = np.zeros(depth_m.shape, np.uint8)
+    if source_cells is None:
+        source_cells, source_depth_m = np.zeros((0, 2), np.int64), np.zeros(0)
     region = reg.region
     scheme = dict(theta=theta, h_min_flow_m=h_min_flow_m, froude_max=froude_max,
                   implicit_friction=implicit_friction, open_edges=open_edges)
@@ -634,7 +797,7 @@ def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region
                  work["q_ix"], work["q_iy"], work["acc_x"], work["acc_y"], work["new_x"], work["new_y"], scale_work,
                  n_sub, dt_f, dt_s, cell_size_m, theta, h_min_flow_m, froude_max, implicit_friction, open_edges,
                  track, time_s - dt_s, time_s, speed_min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s,
-                 skip_maxima)
+                 skip_maxima, source_cells, source_depth_m)
     slow_kw = dict(cell_size_m=cell_size_m, dt_s=dt_s, row_outflow_m3=row_outflow_m3, track=track, time_s=time_s,
                    min_depth_m=speed_min_depth_m, max_depth_m=max_depth_m, time_of_max_s=time_of_max_s,
                    max_speed_m_s=max_speed_m_s, skip_maxima=skip_maxima)

@@ -247,6 +247,10 @@ class WaterModel:
             region = work = None
             h_fast = h_slow = 0.0
             lts_stats = dict(sub_steps=0, fast_cell_steps=0, regions=0, fast_cells_max=0)
+            source_of = np.concatenate([np.full(c.size, k) for k, c in enumerate(inflow_cells)] or [np.zeros(0, int)])
+            source_flat = np.concatenate(inflow_cells or [np.zeros(0, np.int64)])
+            source_cells = np.stack(np.unravel_index(source_flat, (ny, nx)), axis=1).astype(np.int64)
+            source_depth = np.zeros(source_flat.size)
         if self.tiling is not None:
             from heatsim.tiling import TiledFlowStepper
 
@@ -310,11 +314,16 @@ class WaterModel:
                     refresh_region = True
             else:
                 rain_step = 0.0
-            # 3: inflows
+            # 3: inflows (with local time steps spread over the sub-steps: poured in at once, a
+            # slow step's inflow would stand in its cell as one lump, deeper than it ever gets)
             inflow_step = 0.0
-            for hydrograph, cells, share in zip(self.inflows.hydrographs, self.inflows.cells, inflow_share):
+            for k, (hydrograph, cells, share) in enumerate(zip(self.inflows.hydrographs, self.inflows.cells,
+                                                                inflow_share)):
                 volume = float(hydrograph.volume_between(t, t + dt))
-                depth_flat[cells] += volume * share
+                if lts:
+                    source_depth[source_of == k] = volume * share
+                else:
+                    depth_flat[cells] += volume * share
                 inflow_step += volume
             ledger.inflow_m3 += inflow_step
             # 4: flow, and 7 (the maxima) for all cells but the late ones
@@ -326,7 +335,8 @@ class WaterModel:
                     froude_max=p.froude_max, implicit_friction=p.implicit_friction, qy_work=qy_work,
                     scale_work=scale_work, row_outflow_m3=row_outflow, time_s=t_new,
                     speed_min_depth_m=p.speed_min_depth_m, max_depth_m=max_depth, time_of_max_s=time_of_max,
-                    max_speed_m_s=max_speed, skip_maxima=late_mask)
+                    max_speed_m_s=max_speed, skip_maxima=late_mask, source_cells=source_cells,
+                    source_depth_m=source_depth)
                 h_max = max(h_fast, h_slow)
                 lts_stats["sub_steps"] += n_sub
                 lts_stats["fast_cell_steps"] += n_sub * region.size
