@@ -232,6 +232,10 @@ class WaterSetup(Strict):
                                        description="rain the sewer inlets take from connected surfaces [mm/h]")
     after_storm_h: float = Field(1.0, ge=0.0, le=48.0, description="time simulated after the rain stops [h]")
     snapshot_interval_min: int = Field(10, ge=1, le=360, description="interval of the depth snapshots [min]")
+    time_stepping: Literal["local", "global"] = Field(
+        "local", description="local: the deep cells (streams, ponds) take sub-steps of the rest of the grid's "
+        "step (local time stepping, about 3x faster); global: one CFL step for the whole grid (the published "
+        "scheme; also used when the flow step runs by tiles)")
 
 
 class ScenarioFile(Strict):

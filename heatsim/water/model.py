@@ -38,7 +38,8 @@ from heatsim.kernels.flood_maxima import track_flood_maxima, track_flood_maxima_
 from heatsim.kernels.hydrology import (culvert_transfer, depression_storage, infiltrate_green_ampt,
                                        infiltration_kind_lut, intercept, moisture_deficit, relative_saturation,
                                        sewer_inlets)
-from heatsim.kernels.local_steps import FAST, SLOW, build_region, local_step, region_work, step_sizes
+from heatsim.kernels.local_steps import (FAST, SLOW, choose_ratio, local_step, nearby_depth, region_above, region_work,
+                                         step_sizes)
 from heatsim.kernels.overland_flow import GRAVITY_M_S2, FlowTiles, flow_step_tracked
 from heatsim.landcover import LandCoverTable
 from heatsim.rain import Hyetograph
@@ -102,7 +103,7 @@ class WaterResult:
     parameters: WaterParameters = field(default_factory=WaterParameters)
     #: with local time stepping (``parameters.local_time_step_ratio`` > 1): ``sub_steps`` (the
     #: fast region's steps, summed), ``fast_cell_steps`` (its cells x sub-steps), ``regions``
-    #: (times the fast region was chosen), ``fast_cells_max``; empty without
+    #: (times the fast region was chosen), ``fast_cells_max``, ``ratios`` (ratio: times chosen); empty without
     local_steps: dict = field(default_factory=dict)
 
 
@@ -135,6 +136,14 @@ class WaterModel:
         self.source = source
         self._check_inputs()
         self._setup_cells()
+
+    @property
+    def local_time_stepping(self) -> bool:
+        """Whether :meth:`run` uses local time steps: the scenario asks for them
+        (``water.time_stepping: local``, the default), the parameters allow them
+        (``local_time_step_ratio`` > 1), and the flow step does not run by tiles."""
+        return (self.setup.time_stepping == "local" and self.p.local_time_step_ratio > 1
+                and self.tiling is None)
 
     def _check_inputs(self) -> None:
         z = self.site["elevation"].values
@@ -236,21 +245,21 @@ class WaterModel:
         tiles = FlowTiles((ny, nx), self.bed, np.concatenate([late_cells, *inflow_cells])) if self.flow_tiles else None
         stepper = None
         # local time stepping (heatsim/kernels/local_steps.py): the fast region is chosen at
-        # the start and after every call of the vertical processes; no dry-tile skipping
-        ratio = p.local_time_step_ratio
+        # the start and after every call of the vertical processes; no dry-tile skipping. The
+        # flow step by tiles (dask bands) has only the global step.
+        ratio = p.local_time_step_ratio if self.local_time_stepping else 1
         lts = ratio > 1
-        if lts and self.tiling is not None:
-            raise ValueError("local time stepping (local_time_step_ratio > 1) does not run by bands (tiling)")
         if lts:
             tiles = None
             refresh_region = True
             region = work = None
             h_fast = h_slow = 0.0
-            lts_stats = dict(sub_steps=0, fast_cell_steps=0, regions=0, fast_cells_max=0)
+            lts_stats = dict(sub_steps=0, fast_cell_steps=0, regions=0, fast_cells_max=0, ratios={})
             source_of = np.concatenate([np.full(c.size, k) for k, c in enumerate(inflow_cells)] or [np.zeros(0, int)])
             source_flat = np.concatenate(inflow_cells or [np.zeros(0, np.int64)])
             source_cells = np.stack(np.unravel_index(source_flat, (ny, nx)), axis=1).astype(np.int64)
             source_depth = np.zeros(source_flat.size)
+            near_work = np.empty((2, ny, nx))
         if self.tiling is not None:
             from heatsim.tiling import TiledFlowStepper
 
@@ -276,7 +285,13 @@ class WaterModel:
             dt = min(dt, target - t, duration - t)
             if lts:
                 if refresh_region:
-                    region = build_region(depth, self.blocked, ratio)
+                    near = nearby_depth(depth, self.blocked, out=near_work[0], work=near_work[1])
+                    h_now = float(depth.max())
+                    ratio_now = (choose_ratio(near, h_now, ratio, cell_size_m=dx, alpha=p.alpha, dt_limit_s=p.dt_max_s)
+                                 if p.local_time_step_adaptive else ratio)
+                    region = region_above(near, self.blocked, h_now / ratio_now ** 2 if h_now > 0 and ratio_now > 1
+                                          else math.inf)
+                    lts_stats["ratios"][ratio_now] = lts_stats["ratios"].get(ratio_now, 0) + 1
                     work = region_work(region)
                     codes = region.region
                     in_fast = codes != SLOW
@@ -287,7 +302,7 @@ class WaterModel:
                     lts_stats["regions"] += 1
                     lts_stats["fast_cells_max"] = max(lts_stats["fast_cells_max"], region.size)
                     refresh_region = False
-                dt, n_sub, _ = step_sizes(h_fast, h_slow, cell_size_m=dx, alpha=p.alpha, ratio=ratio,
+                dt, n_sub, _ = step_sizes(h_fast, h_slow, cell_size_m=dx, alpha=p.alpha, ratio=ratio_now,
                                           dt_limit_s=min(p.dt_max_s, target - t, duration - t))
             # 1-2: vertical processes, every losses_interval_s over the time since their last call
             # (the rain of that span is its exact integral; its cells hold the free water in mm)

@@ -51,12 +51,18 @@ class WaterParameters:
     threshold for buildings)."""
     hydrograph_interval_s: float = 60.0
     """Bucket of the reported hydrographs [s]."""
-    local_time_step_ratio: int = 1
-    """Two-level local time stepping of the overland flow (heatsim/kernels/local_steps.py):
-    1 = off (one global CFL step for the whole grid, the published scheme); m = 2, 4 or 8 =
-    the cells deeper than h_max / m**2 (dilated by 2 cells) take up to m sub-steps per step
-    of the rest of the grid, whose step is set by the depths outside that region. The fast
-    region is chosen again every losses interval."""
+    local_time_step_ratio: int = 16
+    """Two-level local time stepping of the overland flow (heatsim/kernels/local_steps.py),
+    when the scenario's ``water.time_stepping`` is ``local`` (the default): 1 = off (one
+    global CFL step for the whole grid, the published scheme); m > 1 = the cells deeper than
+    h_max / m**2 (dilated by 2 cells) take up to m sub-steps per step of the rest of the
+    grid, whose step is set by the depths outside that region. The fast region is chosen
+    again every losses interval. 16: with the adaptive choice below, the 5 m site used
+    ratios 6-15 through the T=20 storm; a larger bound is never chosen there."""
+    local_time_step_adaptive: bool = True
+    """With local time stepping: True = at each choice of the fast region, take the ratio
+    from 1 to ``local_time_step_ratio`` that costs least (heatsim.kernels.local_steps.
+    choose_ratio); False = always ``local_time_step_ratio``."""
 
     def __post_init__(self):
         ratio = self.local_time_step_ratio

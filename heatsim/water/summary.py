@@ -70,10 +70,21 @@ def water_summary(site: xr.Dataset, result: WaterResult, table) -> dict:
                      "peak_flow_m3_s": round(float(result.hydrographs["culvert_m3_s"].max()), 4)
                      if len(result.hydrographs) else 0.0},
         "steps": result.steps,
+        "time_stepping": _time_stepping(result),
         "simulated_h": round(result.duration_s / 3600.0, 3),
         "by_district": _by_district(site, result, domain, site["domain"].values == 1, cell, thresholds),
     }
     return summary
+
+
+def _time_stepping(result: WaterResult) -> dict:
+    """How the flow was stepped: ``global`` (one CFL step for the grid) or ``local`` (the
+    deep cells' sub-steps, their count, and how often each ratio was chosen)."""
+    lts = result.local_steps
+    if not lts:
+        return {"scheme": "global"}
+    return {"scheme": "local", "sub_steps": int(lts["sub_steps"]), "fast_cells_max": int(lts["fast_cells_max"]),
+            "ratios_chosen": {str(k): int(v) for k, v in sorted(lts["ratios"].items())}}
 
 
 def _by_district(site, result: WaterResult, land, domain, cell, thresholds) -> dict:
