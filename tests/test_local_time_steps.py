@@ -384,3 +384,57 @@ def test_the_ratio_is_chosen_by_its_cost():
         near = nearby_depth(depth, blocked)
         counts = _count_above(near, h / ratios.astype(float) ** 2)
         assert [int(c) for c in counts] == [build_region_numpy(depth, blocked, int(m)).size for m in ratios]
+
+
+@pytest.mark.parametrize("limited_rows", [(), (0,), (5,), (11,), (0, 6, 11)])
+def test_limiting_skips_only_rows_without_a_limited_cell(limited_rows):
+    """limit_slow_faces skips the rows whose factors are all 1: the same faces as its twin,
+    which scales every face, bit for bit, with the limited cells in the first, a middle and
+    the last row (whose y-faces above and below must still be scaled)."""
+    rng = np.random.default_rng(len(limited_rows))
+    ny, nx = 12, 9
+    qx, qy = rng.normal(0, 0.1, (ny, nx + 1)), rng.normal(0, 0.1, (ny + 1, nx))
+    scale = np.ones((ny, nx))
+    for i in limited_rows:
+        scale[i, rng.integers(0, nx, 2)] = rng.uniform(0.1, 0.9, 2)
+    got = [qx.copy(), qy.copy()]
+    want = [qx.copy(), qy.copy()]
+    limit_slow_faces(*got, scale)
+    limit_slow_faces_numpy(*want, scale)
+    for a, b in zip(got, want):
+        assert np.array_equal(a, b)
+    changed = (got[0] != qx).sum() + (got[1] != qy).sum()
+    assert (changed > 0) == bool(limited_rows)
+
+
+def test_skipping_dry_tiles_with_local_steps_changes_nothing(monkeypatch):
+    """The slow sweep of the local steps skips dry tiles (WaterModel.flow_tiles, the flags set
+    by slow_continuity): the 25 m baseline storm (culverts, the held Leie, the Gaverbeek
+    inflow) gives the same maps, hydrographs and ledger as with every tile computed, bit for
+    bit, and tiles were skipped."""
+    import heatsim.kernels.local_steps as module
+
+    original = module.slow_fluxes
+    shares = []
+
+    def spy(*a, tiles=None, **k):
+        out = original(*a, tiles=tiles, **k)
+        if tiles is not None:
+            shares.append(tiles.active_share)
+        return out
+
+    monkeypatch.setattr(module, "slow_fluxes", spy)
+    scenario, site, storm = baseline(resolution=25.0)
+    runs = []
+    for flow_tiles in (True, False):
+        model = WaterModel(site, scenario.table, storm, scenario.water)
+        model.flow_tiles = flow_tiles
+        runs.append(model.run())
+    tiled, full = runs
+    assert tiled.local_steps and full.steps == tiled.steps
+    assert shares and min(shares) < 0.5  # dry tiles were skipped
+    for name in ("max_depth_m", "max_speed_m_s", "time_of_max_depth_s", "infiltrated_mm", "depression_mm"):
+        np.testing.assert_array_equal(getattr(full, name), getattr(tiled, name))
+    np.testing.assert_array_equal(full.snapshots["depth"].values, tiled.snapshots["depth"].values)
+    np.testing.assert_array_equal(full.hydrographs.values, tiled.hydrographs.values)
+    assert full.ledger == tiled.ledger

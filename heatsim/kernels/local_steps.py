@@ -64,9 +64,10 @@ import numpy as np
 from scipy import ndimage
 
 from heatsim.kernels.flood_maxima import update_cell_maxima
-from heatsim.kernels.overland_flow import (GRAVITY_M_S2, _NO_BYTES, _cell_out_in, _edge_outflow, _momentum,
+from heatsim.kernels.overland_flow import (_ALL_FLAGS, _DEEP, _DEEP_FIRST, _DEEP_LAST, _WET, GRAVITY_M_S2,
+                                           TILE_COLS, _NO_BYTES, _cell_out_in, _edge_outflow, _momentum,
                                            _momentum_numpy, _moved_depth, _n_chunks, _prepare_sweep, _sweep_fluxes,
-                                           face_fluxes_numpy, scale_faces_by_upstream, scale_faces_by_upstream_numpy)
+                                           face_fluxes_numpy, scale_faces_by_upstream_numpy)
 
 __all__ = ["SLOW", "FAST", "RIM", "Region", "build_region", "build_region_numpy", "choose_ratio", "nearby_depth", "region_above", "region_from_mask", "region_work", "step_sizes", "slow_fluxes", "slow_fluxes_numpy",
            "limit_slow_faces", "limit_slow_faces_numpy", "fast_substeps", "fast_substeps_numpy",
@@ -401,18 +402,25 @@ def step_sizes(h_fast_m: float, h_slow_m: float, *, cell_size_m: float, alpha: f
 
 def slow_fluxes(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, reg: Region, *, cell_size_m, dt_s,
                 theta, h_min_flow_m, froude_max, implicit_friction, open_edges, qy_work, scale_work, saved_x,
-                saved_y):
+                saved_y, tiles=None):
     """Slow momentum over ``dt_s``: new discharges on every face except the fast ones
     (whose old values are put back), and the outflow scales of the SLOW cells in
     ``scale_work`` (1 for the ``F`` cells). ``saved_x``/``saved_y`` work arrays of the
-    fast faces' count. Faces not yet limited (:func:`limit_slow_faces`)."""
+    fast faces' count. Faces not yet limited (:func:`limit_slow_faces`). With ``tiles``
+    (a :class:`heatsim.kernels.overland_flow.FlowTiles` whose flags :func:`slow_continuity`
+    set in the step before) the dry tiles are skipped as in the global step, bit for bit:
+    their faces are 0 and stay 0 (their scales are then left as they were: no face with
+    water leaves such a cell)."""
     _gather(qx_m2_s, reg.fast_x, saved_x)
     _gather(qy_m2_s, reg.fast_y, saved_y)
     ny = depth_m.shape[0]
     n_chunks = _n_chunks(ny)
-    _prepare_sweep(qy_m2_s, qy_work, n_chunks, False, _NO_BYTES, _NO_BYTES)
-    _sweep_fluxes(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, qy_work, scale_work, n_chunks, True, False,
-                  _NO_BYTES, cell_size_m, dt_s, theta, h_min_flow_m, froude_max, implicit_friction, open_edges)
+    use_tiles = tiles is not None
+    wet, active = (tiles.wet, tiles.active) if use_tiles else (_NO_BYTES, _NO_BYTES)
+    _prepare_sweep(qy_m2_s, qy_work, n_chunks, use_tiles, wet, active)
+    _sweep_fluxes(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, qy_work, scale_work, n_chunks, True,
+                  use_tiles, active, cell_size_m, dt_s, theta, h_min_flow_m, froude_max, implicit_friction,
+                  open_edges)
     _scatter(qx_m2_s, reg.fast_x, saved_x)
     _scatter(qy_m2_s, reg.fast_y, saved_y)
     _set_cells(scale_work, reg.cells, 1.0)
@@ -458,10 +466,42 @@ def _set_cells(a, cells, value):
         a[cells[k, 0], cells[k, 1]] = value
 
 
-#: Pass 2 of the slow phase: every face scaled by the factor of the cell it leaves; with the
-#: scales of :func:`slow_fluxes` (1 in ``F``) only faces leaving a SLOW cell change. The
-#: same pass as :func:`heatsim.kernels.overland_flow.limit_outflow`'s second.
-limit_slow_faces = scale_faces_by_upstream
+@numba.njit(parallel=True, fastmath=False, cache=True)
+def limit_slow_faces(qx_m2_s, qy_m2_s, scale_work):
+    """Pass 2 of the slow phase: every face scaled by the factor of the cell it leaves (the
+    second pass of :func:`heatsim.kernels.overland_flow.limit_outflow`); with the scales of
+    :func:`slow_fluxes` (1 in ``F``) only faces leaving a SLOW cell change. Rows without a
+    limited cell are skipped: a factor of 1 leaves a face as it is, bit for bit, and at a
+    stable step few cells are limited (on the 5 m site at most ~1 % of the rows), so this
+    reads the scales once instead of every face."""
+    ny, nx = scale_work.shape
+    limited = np.zeros(ny + 2, np.uint8)  # limited[i + 1]: row i has a factor below 1
+    for i in numba.prange(ny):
+        for j in range(nx):
+            if scale_work[i, j] != 1.0:
+                limited[i + 1] = 1
+                break
+    for i in numba.prange(ny):
+        if not limited[i + 1]:
+            continue
+        for j in range(nx + 1):
+            q = qx_m2_s[i, j]
+            if q > 0.0 and j > 0:
+                qx_m2_s[i, j] = q * scale_work[i, j - 1]
+            elif q < 0.0 and j < nx:
+                qx_m2_s[i, j] = q * scale_work[i, j]
+    for k in numba.prange(ny + 1):
+        if not (limited[k] or limited[k + 1]):  # y-face row k lies between rows k - 1 and k
+            continue
+        for j in range(nx):
+            q = qy_m2_s[k, j]
+            if q > 0.0 and k > 0:
+                qy_m2_s[k, j] = q * scale_work[k - 1, j]
+            elif q < 0.0 and k < ny:
+                qy_m2_s[k, j] = q * scale_work[k, j]
+
+
+#: Plain-NumPy twin of :func:`limit_slow_faces` (every face, no skipping).
 limit_slow_faces_numpy = scale_faces_by_upstream_numpy
 
 
@@ -763,35 +803,66 @@ def fast_substeps_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, re
 # ---------------------------------------------------------------------- slow continuity
 
 
-@numba.njit(parallel=True, fastmath=False, cache=True)
 def slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, *, cell_size_m, dt_s, row_outflow_m3, track, time_s,
-                    min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima):
+                    min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima, use_tiles=False,
+                    wet=_NO_BYTES, keep_wet=_NO_BYTES, h_dry=0.0):
+    """Continuity of the SLOW cells (:func:`_slow_continuity`, which see)."""
+    return _slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, cell_size_m, dt_s, row_outflow_m3, track, time_s,
+                            min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima, use_tiles, wet,
+                            keep_wet, h_dry)
+
+
+@numba.njit(parallel=True, fastmath=False, cache=True)
+def _slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, cell_size_m, dt_s, row_outflow_m3, track, time_s,
+                     min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima, use_tiles, wet, keep_wet,
+                     h_dry):
     """Continuity of the SLOW cells over ``dt_s`` (as update_depth; ``F`` cells unchanged),
     and with ``track`` the running maxima of the SLOW cells where ``skip_maxima`` is 0.
-    Returns (outflow [m3] through the slow edge faces, summed row by row in a fixed order;
-    largest new depth of the tracked SLOW cells [m])."""
+    With ``use_tiles`` the flags of the tiles in ``wet`` ((ny, tiles of a row) uint8, as
+    the global step's continuity sweep sets them from ``h_dry`` [m]) for the next
+    :func:`slow_fluxes`: a tile holding an ``F`` cell, or marked in ``keep_wet``, gets every
+    flag (it and its neighbours are computed). Returns (outflow [m3] through the slow edge
+    faces, summed row by row in a fixed order; largest new depth of the tracked SLOW cells [m])."""
     ny, nx = depth_m.shape
     c = dt_s / cell_size_m
     to_m3 = dt_s * cell_size_m
+    nb = (nx + TILE_COLS - 1) // TILE_COLS if use_tiles else 1
+    width = TILE_COLS if use_tiles else nx
     row_h = np.zeros(ny)
     for i in numba.prange(ny):
         h_row = 0.0
-        for j in range(nx):
-            if region[i, j] != 0:
-                continue
-            west, east = qx_m2_s[i, j], qx_m2_s[i, j + 1]
-            q_n, q_s = qy_m2_s[i, j], qy_m2_s[i + 1, j]
-            out_sum, in_sum = _cell_out_in(west, east, q_n, q_s)
-            h = _moved_depth(depth_m[i, j], out_sum, in_sum, c)
-            depth_m[i, j] = h
-            counted = True
-            if track:
-                counted = skip_maxima[i, j] == 0
-            if counted:
-                h_row = max(h_row, h)
-            if counted and track:
-                update_cell_maxima(i, j, h, west, east, q_n, q_s, time_s, min_depth_m, max_depth_m, time_of_max_s,
-                                   max_speed_m_s)
+        for b in range(nb):
+            j0 = b * width
+            j1 = min(nx, j0 + width)
+            flags = 0
+            for j in range(j0, j1):
+                if region[i, j] != 0:
+                    flags = _ALL_FLAGS
+                    continue
+                west, east = qx_m2_s[i, j], qx_m2_s[i, j + 1]
+                q_n, q_s = qy_m2_s[i, j], qy_m2_s[i + 1, j]
+                out_sum, in_sum = _cell_out_in(west, east, q_n, q_s)
+                h = _moved_depth(depth_m[i, j], out_sum, in_sum, c)
+                depth_m[i, j] = h
+                if use_tiles:
+                    if h > h_dry:
+                        flags |= _WET | _DEEP
+                        if j == j0:
+                            flags |= _DEEP_FIRST
+                        if j == j1 - 1:
+                            flags |= _DEEP_LAST
+                    elif out_sum != 0.0 or in_sum != 0.0:
+                        flags |= _WET
+                counted = True
+                if track:
+                    counted = skip_maxima[i, j] == 0
+                if counted:
+                    h_row = max(h_row, h)
+                if counted and track:
+                    update_cell_maxima(i, j, h, west, east, q_n, q_s, time_s, min_depth_m, max_depth_m,
+                                       time_of_max_s, max_speed_m_s)
+            if use_tiles:
+                wet[i, b] = _ALL_FLAGS if keep_wet[i, b] != 0 else flags
         row_h[i] = h_row
         edge = 0.0
         if region[i, nx - 1] == 0:
@@ -850,13 +921,16 @@ def slow_continuity_numpy(depth_m, qx_m2_s, qy_m2_s, region, *, cell_size_m, dt_
 def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region, work: dict, *, cell_size_m, dt_s,
                n_sub, open_edges, theta, h_min_flow_m, froude_max, implicit_friction, qy_work, scale_work,
                row_outflow_m3, time_s=0.0, speed_min_depth_m=0.0, max_depth_m=None, time_of_max_s=None,
-               max_speed_m_s=None, skip_maxima=None, source_cells=None, source_depth_m=None, numpy=False):
+               max_speed_m_s=None, skip_maxima=None, source_cells=None, source_depth_m=None, tiles=None,
+               numpy=False):
     """One slow step of ``dt_s`` with ``n_sub`` sub-steps of ``dt_s / n_sub`` in the fast
     region ``reg`` (module docstring), in place. ``work`` from ``reg.work()`` plus
     ``saved_x``/``saved_y`` (the fast faces' count); ``time_s`` the time at the end of the
     step; maxima arrays as :func:`heatsim.kernels.overland_flow.flow_step_tracked`
     (optional). ``source_cells`` ((k, 2) int64 rows/cols) gain ``source_depth_m`` [m] over
     the step, a share at the start of each sub-step (inflows; see :func:`fast_substeps`).
+    ``tiles`` (a :class:`heatsim.kernels.overland_flow.FlowTiles`, kept from step to step;
+    numba only) skips the dry tiles in the slow momentum sweep, bit for bit.
     ``numpy=True`` runs the plain-NumPy twins.
 
     Returns (edge outflow [m3], largest new depth of the tracked ``F`` cells [m], of the
@@ -890,12 +964,19 @@ def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region
                                                        *fast_args)
         edge_slow, h_slow = slow_continuity_numpy(depth_m, qx_m2_s, qy_m2_s, region, **slow_kw)
     else:
+        tile_kw = {}
+        if tiles is not None:
+            h_dry = h_min_flow_m - tiles.h_dry_margin_m
+            if not 0.0 < h_dry < h_min_flow_m or h_min_flow_m > 1.0:
+                raise ValueError(f"h_min_flow_m = {h_min_flow_m} m does not suit tiles on this bed (rounding margin "
+                                 f"{tiles.h_dry_margin_m:.1e} m)")
+            tile_kw = dict(use_tiles=True, wet=tiles.wet, keep_wet=tiles.keep_wet, h_dry=h_dry)
         slow_fluxes(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, reg, cell_size_m=cell_size_m,
                     dt_s=dt_s, qy_work=qy_work, scale_work=scale_work, saved_x=work["saved_x"],
-                    saved_y=work["saved_y"], **scheme)
+                    saved_y=work["saved_y"], tiles=tiles, **scheme)
         limit_slow_faces(qx_m2_s, qy_m2_s, scale_work)
         edge_fast, h_fast, h_rim = fast_substeps(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, *fast_args)
-        edge_slow, h_slow = slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, **slow_kw)
+        edge_slow, h_slow = slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, **slow_kw, **tile_kw)
     return edge_slow + edge_fast, h_fast, max(h_slow, h_rim)
 
 

@@ -674,10 +674,41 @@ class FlowTiles:
         """Depths changed outside the flow step: compute every tile in the next step."""
         self.wet.fill(_ALL_FLAGS)
 
+    def refresh(self, depth_m, h_min_flow_m: float) -> None:
+        """Depths changed outside the flow step, the faces did not (rain, infiltration,
+        sewers): add the flags of the cells now deeper than h_dry to those of the last step,
+        so that only the tiles where water can now move are computed. Exact for a stepper
+        whose continuity visits every cell, skipped or not (the local time steps'
+        :func:`heatsim.kernels.local_steps.slow_continuity`); the global step also keeps the
+        skipped tiles' maxima and largest depths, which the rain changed: it must
+        :meth:`invalidate`."""
+        _add_deep_flags(depth_m, self.wet, h_min_flow_m - self.h_dry_margin_m)
+
     @property
     def active_share(self) -> float:
         """Share of the tiles the last step computed."""
         return float(self.active.mean())
+
+
+@numba.njit(parallel=True, cache=True)
+def _add_deep_flags(depth_m, wet, h_dry):
+    """``wet`` |= the _WET, _DEEP, _DEEP_FIRST and _DEEP_LAST flags of the cells of each tile
+    deeper than ``h_dry`` [m] (the flags :func:`_sweep_continuity` sets from depths)."""
+    ny, nx = depth_m.shape
+    nb = wet.shape[1]
+    for i in numba.prange(ny):
+        for b in range(nb):
+            j0 = b * TILE_COLS
+            j1 = min(nx, j0 + TILE_COLS)
+            flags = 0
+            for j in range(j0, j1):
+                if depth_m[i, j] > h_dry:
+                    flags |= _WET | _DEEP
+                    if j == j0:
+                        flags |= _DEEP_FIRST
+                    if j == j1 - 1:
+                        flags |= _DEEP_LAST
+            wet[i, b] |= flags
 
 
 def face_fluxes(

@@ -245,12 +245,11 @@ class WaterModel:
         tiles = FlowTiles((ny, nx), self.bed, np.concatenate([late_cells, *inflow_cells])) if self.flow_tiles else None
         stepper = None
         # local time stepping (heatsim/kernels/local_steps.py): the fast region is chosen at
-        # the start and after every call of the vertical processes; no dry-tile skipping. The
-        # flow step by tiles (dask bands) has only the global step.
+        # the start and after every call of the vertical processes; its slow sweep skips dry
+        # tiles as the global step does. The flow step by bands (dask) has only the global step.
         ratio = p.local_time_step_ratio if self.local_time_stepping else 1
         lts = ratio > 1
         if lts:
-            tiles = None
             refresh_region = True
             region = work = None
             h_fast = h_slow = 0.0
@@ -323,7 +322,9 @@ class WaterModel:
                 sewer_inlets(free_mm, self.connected, self.sewer_rate, span, sewer_total)
                 np.multiply(free_mm, 1e-3, out=depth_flat)
                 last_losses = t + dt
-                if tiles is not None:
+                if tiles is not None and lts:
+                    tiles.refresh(depth, p.h_min_flow_m)  # only where the rain made a cell deeper
+                elif tiles is not None:
                     tiles.invalidate()
                 if lts:
                     refresh_region = True
@@ -351,7 +352,7 @@ class WaterModel:
                     scale_work=scale_work, row_outflow_m3=row_outflow, time_s=t_new,
                     speed_min_depth_m=p.speed_min_depth_m, max_depth_m=max_depth, time_of_max_s=time_of_max,
                     max_speed_m_s=max_speed, skip_maxima=late_mask, source_cells=source_cells,
-                    source_depth_m=source_depth)
+                    source_depth_m=source_depth, tiles=tiles)
                 h_max = max(h_fast, h_slow)
                 lts_stats["sub_steps"] += n_sub
                 lts_stats["fast_cell_steps"] += n_sub * region.size
