@@ -63,13 +63,15 @@ import numba
 import numpy as np
 from scipy import ndimage
 
-from heatsim.kernels.flood_maxima import update_cell_maxima
-from heatsim.kernels.overland_flow import (_ALL_FLAGS, _DEEP, _DEEP_FIRST, _DEEP_LAST, _WET, GRAVITY_M_S2,
-                                           TILE_COLS, _NO_BYTES, _cell_out_in, _edge_outflow, _momentum,
-                                           _momentum_numpy, _moved_depth, _n_chunks, _prepare_sweep, _sweep_fluxes,
-                                           face_fluxes_numpy, scale_faces_by_upstream_numpy)
+from heatsim.kernels.flood_maxima import track_flood_maxima_cells_numpy, update_cell_maxima
+from heatsim.kernels.hydrology import culvert_transfer, culvert_transfer_numpy
+from heatsim.kernels.overland_flow import (_ALL_FLAGS, _NO_BYTES, GRAVITY_M_S2, TILE_COLS, _cell_out_in,
+                                           _cell_tile_flags, _edge_outflow, _momentum, _momentum_numpy, _moved_depth,
+                                           _n_chunks, _prepare_sweep, _sweep_fluxes, face_fluxes_numpy,
+                                           scale_faces_by_upstream_numpy)
 
-__all__ = ["SLOW", "FAST", "RIM", "Region", "build_region", "build_region_numpy", "choose_ratio", "nearby_depth", "region_above", "region_from_mask", "region_work", "step_sizes", "slow_fluxes", "slow_fluxes_numpy",
+__all__ = ["SLOW", "FAST", "RIM", "Region", "build_region", "build_region_numpy", "choose_ratio", "nearby_depth",
+           "region_above", "region_from_mask", "region_work", "step_sizes", "slow_fluxes", "slow_fluxes_numpy",
            "limit_slow_faces", "limit_slow_faces_numpy", "fast_substeps", "fast_substeps_numpy",
            "slow_continuity", "slow_continuity_numpy", "local_step"]
 
@@ -545,12 +547,20 @@ def fast_substeps(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, 
                   edge_y, iface_x, iface_y, q_ix, q_iy, acc_x, acc_y, new_x, new_y, scale_work, n_sub, dt_f, dt_s,
                   dx, theta, h_min, froude_max, implicit_friction, open_edges, track, time_start_s, time_end_s,
                   min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima, source_cells,
-                  source_depth_m):
+                  source_depth_m, depth_flat, bed_flat, culvert_in, culvert_out, culvert_capacity_m3_s, held_index,
+                  held_depth_m, late_cells, cell_area_m2, late_volumes_m3):
     """The fast phase: ``n_sub`` sub-steps of ``dt_f`` on the ``F`` cells and faces, the
     interface discharges frozen at their slow-limited values (module docstring), in place.
     Each cell ``source_cells[k]`` ((k, 2) rows/cols) gains ``source_depth_m[k] / n_sub`` [m]
     at the start of every sub-step (an inflow spread over the slow step instead of poured in
-    one lump).
+    one lump). After every sub-step (as the water model does after a global step): the
+    culverts ``culvert_in`` -> ``culvert_out`` (flat indices; their inlets in ``F``) move
+    water over ``dt_f`` (:func:`heatsim.kernels.hydrology.culvert_transfer`), the cells
+    ``held_index`` (flat) are set to their held depths ``held_depth_m``, and with ``track``
+    the maxima of the ``F`` cells ``late_cells`` (flat; those ``skip_maxima`` leaves out)
+    are taken; ``late_volumes_m3`` (3,) gains the piped volume, the water the held cells
+    gave up and the water they were given [m3]. ``depth_flat`` and ``bed_flat`` are flat
+    views of ``depth_m`` and ``bed_m``.
     With ``track``, the running flood maxima of the ``F`` cells where ``skip_maxima`` is 0
     after each sub-step (at ``time_start_s + (s + 1) dt_f``, the last at ``time_end_s``).
     Leaves on each interface face whose ``F`` cell is upstream its mean discharge over
@@ -673,6 +683,9 @@ def fast_substeps(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, 
                                    max_speed_m_s)
         if last:
             h_fast, h_rim = h_f, h_r
+        _after_substep(depth_m, depth_flat, bed_flat, qx_m2_s, qy_m2_s, culvert_in, culvert_out, culvert_capacity_m3_s,
+                       held_index, held_depth_m, late_cells, cell_area_m2, dt_f, track, t_s, min_depth_m, max_depth_m,
+                       time_of_max_s, max_speed_m_s, late_volumes_m3)
     # interface faces: the mean discharge over dt_s where F was upstream, else q_I
     for k in numba.prange(nix):
         low, q = iface_x[k, 2], q_ix[k]
@@ -685,6 +698,51 @@ def fast_substeps(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, 
     return edge_m3, h_fast, h_rim
 
 
+
+
+@numba.njit(cache=True, fastmath=False)
+def _after_substep(depth_m, depth_flat, bed_flat, qx_m2_s, qy_m2_s, culvert_in, culvert_out, culvert_capacity_m3_s,
+                   held_index, held_depth_m, late_cells, cell_area_m2, dt_s, track, time_s, min_depth_m, max_depth_m,
+                   time_of_max_s, max_speed_m_s, late_volumes_m3):
+    """Culverts, held levels and the late cells' maxima after one sub-step (serial: few cells)."""
+    if culvert_in.shape[0] > 0:
+        late_volumes_m3[0] += culvert_transfer(depth_flat, bed_flat, culvert_in, culvert_out, culvert_capacity_m3_s,
+                                               dt_s, cell_area_m2)
+    for k in range(held_index.shape[0]):
+        excess = depth_flat[held_index[k]] - held_depth_m[k]
+        if excess > 0.0:
+            late_volumes_m3[1] += excess * cell_area_m2
+        else:
+            late_volumes_m3[2] -= excess * cell_area_m2
+        depth_flat[held_index[k]] = held_depth_m[k]
+    if track:  # as heatsim.kernels.flood_maxima.track_flood_maxima_cells
+        nx = depth_m.shape[1]
+        for k in range(late_cells.shape[0]):
+            i = late_cells[k] // nx
+            j = late_cells[k] - i * nx
+            update_cell_maxima(i, j, depth_m[i, j], qx_m2_s[i, j], qx_m2_s[i, j + 1], qy_m2_s[i, j],
+                               qy_m2_s[i + 1, j], time_s, min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s)
+
+
+def _after_substep_numpy(depth_m, bed_m, qx_m2_s, qy_m2_s, culvert_in, culvert_out, culvert_capacity_m3_s, held_index,
+                         held_depth_m, late_cells, cell_area_m2, dt_s, track, time_s, min_depth_m, max_depth_m,
+                         time_of_max_s, max_speed_m_s, late_volumes_m3):
+    """Plain-NumPy twin of :func:`_after_substep`."""
+    flat = depth_m.reshape(-1)  # a view: depth_m is C-contiguous
+    if culvert_in.shape[0] > 0:
+        late_volumes_m3[0] += culvert_transfer_numpy(flat, np.asarray(bed_m, np.float64).reshape(-1), culvert_in,
+                                                     culvert_out, culvert_capacity_m3_s, dt_s, cell_area_m2)
+    for k in range(held_index.shape[0]):
+        excess = flat[held_index[k]] - held_depth_m[k]
+        if excess > 0.0:
+            late_volumes_m3[1] += excess * cell_area_m2
+        else:
+            late_volumes_m3[2] -= excess * cell_area_m2
+        flat[held_index[k]] = held_depth_m[k]
+    if track and late_cells.shape[0] > 0:
+        track_flood_maxima_cells_numpy(late_cells, depth_m, qx_m2_s, qy_m2_s, time_s, min_depth_m=min_depth_m,
+                                       max_depth_m=max_depth_m, time_of_max_s=time_of_max_s,
+                                       max_speed_m_s=max_speed_m_s)
 
 
 def _fast_faces_numpy(along, bed, depth, manning, wall, q, gdt, dx, theta, h_min, froude_max, implicit_friction,
@@ -717,7 +775,8 @@ def fast_substeps_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, re
                         edge_y, iface_x, iface_y, q_ix, q_iy, acc_x, acc_y, new_x, new_y, scale_work, n_sub, dt_f,
                         dt_s, dx, theta, h_min, froude_max, implicit_friction, open_edges, track, time_start_s,
                         time_end_s, min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima,
-                        source_cells, source_depth_m):
+                        source_cells, source_depth_m, depth_flat, bed_flat, culvert_in, culvert_out,
+                        culvert_capacity_m3_s, held_index, held_depth_m, late_cells, cell_area_m2, late_volumes_m3):
     """Plain-NumPy twin of :func:`fast_substeps`."""
     ny, nx = depth_m.shape
     wall = np.asarray(blocked).astype(bool)
@@ -795,6 +854,10 @@ def fast_substeps_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, re
             speed = np.zeros_like(th)
             speed[wet] = np.sqrt(qxc[wet] * qxc[wet] + qyc[wet] * qyc[wet]) / th[wet]
             max_speed_m_s[ti, tj] = np.maximum(max_speed_m_s[ti, tj], speed)
+        t_s = time_end_s if s == n_sub - 1 else time_start_s + (s + 1) * dt_f
+        _after_substep_numpy(depth_m, bed_m, qx_m2_s, qy_m2_s, culvert_in, culvert_out, culvert_capacity_m3_s,
+                             held_index, held_depth_m, late_cells, cell_area_m2, dt_f, track, t_s, min_depth_m,
+                             max_depth_m, time_of_max_s, max_speed_m_s, late_volumes_m3)
     qx_m2_s[xi, xj] = np.where(out_x, acc_x / dt_s, q_ix)
     qy_m2_s[yi, yj] = np.where(out_y, acc_y / dt_s, q_iy)
     return edge_m3, h_fast, h_rim
@@ -845,14 +908,7 @@ def _slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, cell_size_m, dt_s, row_o
                 h = _moved_depth(depth_m[i, j], out_sum, in_sum, c)
                 depth_m[i, j] = h
                 if use_tiles:
-                    if h > h_dry:
-                        flags |= _WET | _DEEP
-                        if j == j0:
-                            flags |= _DEEP_FIRST
-                        if j == j1 - 1:
-                            flags |= _DEEP_LAST
-                    elif out_sum != 0.0 or in_sum != 0.0:
-                        flags |= _WET
+                    flags = _cell_tile_flags(flags, h, out_sum, in_sum, h_dry, j, j0, j1)
                 counted = True
                 if track:
                     counted = skip_maxima[i, j] == 0
@@ -921,7 +977,7 @@ def slow_continuity_numpy(depth_m, qx_m2_s, qy_m2_s, region, *, cell_size_m, dt_
 def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region, work: dict, *, cell_size_m, dt_s,
                n_sub, open_edges, theta, h_min_flow_m, froude_max, implicit_friction, qy_work, scale_work,
                row_outflow_m3, time_s=0.0, speed_min_depth_m=0.0, max_depth_m=None, time_of_max_s=None,
-               max_speed_m_s=None, skip_maxima=None, source_cells=None, source_depth_m=None, tiles=None,
+               max_speed_m_s=None, skip_maxima=None, source_cells=None, source_depth_m=None, late=None, tiles=None,
                numpy=False):
     """One slow step of ``dt_s`` with ``n_sub`` sub-steps of ``dt_s / n_sub`` in the fast
     region ``reg`` (module docstring), in place. ``work`` from ``reg.work()`` plus
@@ -929,6 +985,11 @@ def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region
     step; maxima arrays as :func:`heatsim.kernels.overland_flow.flow_step_tracked`
     (optional). ``source_cells`` ((k, 2) int64 rows/cols) gain ``source_depth_m`` [m] over
     the step, a share at the start of each sub-step (inflows; see :func:`fast_substeps`).
+    ``late`` (optional dict): what the fast phase does after every sub-step (see
+    :func:`fast_substeps`): ``culvert_in``, ``culvert_out`` (flat int64), ``culvert_capacity_m3_s``,
+    ``held_index`` (flat int64), ``held_depth_m``, ``late_cells`` (flat int64), ``cell_area_m2``;
+    this step's volumes are written back into it as ``piped_m3``, ``held_out_m3`` and
+    ``held_supply_m3``.
     ``tiles`` (a :class:`heatsim.kernels.overland_flow.FlowTiles`, kept from step to step;
     numba only) skips the dry tiles in the slow momentum sweep, bit for bit.
     ``numpy=True`` runs the plain-NumPy twins.
@@ -943,6 +1004,13 @@ def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region
         skip_maxima = np.zeros(depth_m.shape, np.uint8)
     if source_cells is None:
         source_cells, source_depth_m = np.zeros((0, 2), np.int64), np.zeros(0)
+    none_i, none_f = np.zeros(0, np.int64), np.zeros(0)
+    late_in = late or {}
+    volumes = np.zeros(3)
+    late_args = (depth_m.reshape(-1), bed_m.reshape(-1), late_in.get("culvert_in", none_i),
+                 late_in.get("culvert_out", none_i), late_in.get("culvert_capacity_m3_s", none_f),
+                 late_in.get("held_index", none_i), late_in.get("held_depth_m", none_f),
+                 late_in.get("late_cells", none_i), float(late_in.get("cell_area_m2", 1.0)), volumes)
     region = reg.region
     scheme = dict(theta=theta, h_min_flow_m=h_min_flow_m, froude_max=froude_max,
                   implicit_friction=implicit_friction, open_edges=open_edges)
@@ -951,7 +1019,7 @@ def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region
                  work["q_ix"], work["q_iy"], work["acc_x"], work["acc_y"], work["new_x"], work["new_y"], scale_work,
                  n_sub, dt_f, dt_s, cell_size_m, theta, h_min_flow_m, froude_max, implicit_friction, open_edges,
                  track, time_s - dt_s, time_s, speed_min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s,
-                 skip_maxima, source_cells, source_depth_m)
+                 skip_maxima, source_cells, source_depth_m, *late_args)
     slow_kw = dict(cell_size_m=cell_size_m, dt_s=dt_s, row_outflow_m3=row_outflow_m3, track=track, time_s=time_s,
                    min_depth_m=speed_min_depth_m, max_depth_m=max_depth_m, time_of_max_s=time_of_max_s,
                    max_speed_m_s=max_speed_m_s, skip_maxima=skip_maxima)
@@ -977,6 +1045,8 @@ def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region
         limit_slow_faces(qx_m2_s, qy_m2_s, scale_work)
         edge_fast, h_fast, h_rim = fast_substeps(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, *fast_args)
         edge_slow, h_slow = slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, **slow_kw, **tile_kw)
+    if late is not None:
+        late["piped_m3"], late["held_out_m3"], late["held_supply_m3"] = (float(v) for v in volumes)
     return edge_slow + edge_fast, h_fast, max(h_slow, h_rim)
 
 

@@ -535,6 +535,21 @@ def _limit_y_runs(k, i, qy_m2_s, scale_work, use_tiles, active, nb, width):
         b = e
 
 
+@numba.njit(cache=True, inline="always")
+def _cell_tile_flags(flags, h, out_sum, in_sum, h_dry, j, j0, j1):
+    """``flags`` of the tile (columns ``j0:j1``) with cell ``j`` added: deeper than ``h_dry``
+    (and whether it is the tile's first or last cell), or water on one of its faces."""
+    if h > h_dry:
+        flags |= _WET | _DEEP
+        if j == j0:
+            flags |= _DEEP_FIRST
+        if j == j1 - 1:
+            flags |= _DEEP_LAST
+    elif out_sum != 0.0 or in_sum != 0.0:
+        flags |= _WET
+    return flags
+
+
 @numba.njit(parallel=True, fastmath=False, cache=True)
 def _sweep_continuity(depth_m, qx_m2_s, qy_m2_s, scale_work, qy_work, row_outflow_m3, n_chunks, dx, dt_s,
                       use_tiles, active, wet, keep_wet, tile_h_max, h_dry, track, time_s, min_depth_m, max_depth_m,
@@ -595,14 +610,7 @@ def _sweep_continuity(depth_m, qx_m2_s, qy_m2_s, scale_work, qy_work, row_outflo
                     h = _moved_depth(depth_m[i, j], out_sum, in_sum, c_flux)
                     depth_m[i, j] = h
                     if use_tiles:
-                        if h > h_dry:
-                            flags |= _WET | _DEEP
-                            if j == j0:
-                                flags |= _DEEP_FIRST
-                            if j == j1 - 1:
-                                flags |= _DEEP_LAST
-                        elif out_sum != 0.0 or in_sum != 0.0:
-                            flags |= _WET
+                        flags = _cell_tile_flags(flags, h, out_sum, in_sum, h_dry, j, j0, j1)
                     if track and not skip_maxima[i, j]:
                         h_tile = max(h_tile, h)
                         update_cell_maxima(i, j, h, west, east, q_n, q_s, time_s, min_depth_m, max_depth_m,
@@ -702,12 +710,7 @@ def _add_deep_flags(depth_m, wet, h_dry):
             j1 = min(nx, j0 + TILE_COLS)
             flags = 0
             for j in range(j0, j1):
-                if depth_m[i, j] > h_dry:
-                    flags |= _WET | _DEEP
-                    if j == j0:
-                        flags |= _DEEP_FIRST
-                    if j == j1 - 1:
-                        flags |= _DEEP_LAST
+                flags = _cell_tile_flags(flags, depth_m[i, j], 0.0, 0.0, h_dry, j, j0, j1)
             wet[i, b] |= flags
 
 

@@ -296,8 +296,22 @@ class WaterModel:
                     in_fast = codes != SLOW
                     h_fast = float(depth.max(where=in_fast, initial=0.0))
                     h_slow = float(depth.max(where=codes != FAST, initial=0.0))
-                    late_codes = codes.ravel()[late_cells]
+                    flat_codes = codes.ravel()
+                    late_codes = flat_codes[late_cells]
                     late_fast, late_slow = late_cells[late_codes != SLOW], late_cells[late_codes != FAST]
+                    # culverts whose inlet is fast and held cells that are fast act after every
+                    # sub-step (not once per slow step: that poured a slow step's pipe flow into
+                    # the outlet cell as one lump, 7 cm too deep at 10 m)
+                    cul_fast = flat_codes[self.culverts.inlet] != SLOW
+                    held_fast = flat_codes[self.outlets.index] != SLOW
+                    late_ops = dict(culvert_in=self.culverts.inlet[cul_fast].astype(np.int64),
+                                    culvert_out=self.culverts.outlet[cul_fast].astype(np.int64),
+                                    culvert_capacity_m3_s=self.culverts.capacity_m3_s[cul_fast].astype(np.float64),
+                                    held_index=self.outlets.index[held_fast].astype(np.int64),
+                                    held_depth_m=np.ascontiguousarray(held[held_fast], dtype=np.float64),
+                                    late_cells=late_fast.astype(np.int64), cell_area_m2=area)
+                    slow_culverts = ~cul_fast
+                    held_slow = ~held_fast
                     lts_stats["regions"] += 1
                     lts_stats["fast_cells_max"] = max(lts_stats["fast_cells_max"], region.size)
                     refresh_region = False
@@ -352,7 +366,7 @@ class WaterModel:
                     scale_work=scale_work, row_outflow_m3=row_outflow, time_s=t_new,
                     speed_min_depth_m=p.speed_min_depth_m, max_depth_m=max_depth, time_of_max_s=time_of_max,
                     max_speed_m_s=max_speed, skip_maxima=late_mask, source_cells=source_cells,
-                    source_depth_m=source_depth, tiles=tiles)
+                    source_depth_m=source_depth, late=late_ops, tiles=tiles)
                 h_max = max(h_fast, h_slow)
                 lts_stats["sub_steps"] += n_sub
                 lts_stats["fast_cell_steps"] += n_sub * region.size
@@ -374,19 +388,27 @@ class WaterModel:
                     max_depth_m=max_depth, time_of_max_s=time_of_max, max_speed_m_s=max_speed,
                     skip_maxima=late_mask, tiles=tiles)
             ledger.edge_outflow_m3 += edge
-            # 5: culverts
+            # 5: culverts (with local time steps: those of the fast region acted in the sub-steps)
             piped = 0.0
+            culverts_now = slice(None) if not lts else slow_culverts
             if len(self.culverts):
-                piped = culvert_transfer(depth_flat, self.bed.ravel(), self.culverts.inlet, self.culverts.outlet,
-                                         self.culverts.capacity_m3_s, dt, area)
-            # 6: held levels
+                piped = culvert_transfer(depth_flat, self.bed.ravel(), self.culverts.inlet[culverts_now],
+                                         self.culverts.outlet[culverts_now],
+                                         self.culverts.capacity_m3_s[culverts_now], dt, area)
+            # 6: held levels (likewise)
             outlet_out = 0.0
+            held_now = slice(None) if not lts else held_slow
             if self.outlets.index.size:
-                excess = depth_flat[self.outlets.index] - held
+                index = self.outlets.index[held_now]
+                excess = depth_flat[index] - held[held_now]
                 outlet_out = float(excess[excess > 0].sum() * area)
                 ledger.outlet_supply_m3 += float(-excess[excess < 0].sum() * area)
-                depth_flat[self.outlets.index] = held
-                ledger.outlet_outflow_m3 += outlet_out
+                depth_flat[index] = held[held_now]
+            if lts:
+                piped += late_ops["piped_m3"]
+                outlet_out += late_ops["held_out_m3"]
+                ledger.outlet_supply_m3 += late_ops["held_supply_m3"]
+            ledger.outlet_outflow_m3 += outlet_out
             t = t_new
             steps += 1
             # 7: maxima of the late cells (h_max, which sets the next step, is then that of the whole grid)
