@@ -51,7 +51,10 @@ interval) chooses ``F`` and lists its faces; the water model takes its ratio fro
 Sources (inflow hydrographs) enter the fast phase a share per sub-step
 (``source_cells``/``source_depth_m`` of :func:`local_step`): poured in once per slow step, a
 stream's inflow stood as one lump in its cell (9 cm too deep over 75 min of the 5 m T=20
-storm with m = 8, against 0.6 cm when spread).
+storm with m = 8, against 0.6 cm when spread). Likewise the culverts whose inlet is fast and
+the held-level cells that are fast act after every sub-step (``late`` of :func:`local_step`),
+so that a pipe's outflow does not arrive as one lump either; the others act once per slow
+step, after it, as in the global scheme.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ from scipy import ndimage
 
 from heatsim.kernels.flood_maxima import track_flood_maxima_cells_numpy, update_cell_maxima
 from heatsim.kernels.hydrology import culvert_transfer, culvert_transfer_numpy
-from heatsim.kernels.overland_flow import (_ALL_FLAGS, _NO_BYTES, GRAVITY_M_S2, TILE_COLS, _cell_out_in,
+from heatsim.kernels.overland_flow import (_ALL_FLAGS, _NO_BYTES, _NO_FLOATS, GRAVITY_M_S2, TILE_COLS, _cell_out_in,
                                            _cell_tile_flags, _edge_outflow, _momentum, _momentum_numpy, _moved_depth,
                                            _n_chunks, _prepare_sweep, _sweep_fluxes, face_fluxes_numpy,
                                            scale_faces_by_upstream_numpy)
@@ -867,25 +870,32 @@ def fast_substeps_numpy(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, re
 
 
 def slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, *, cell_size_m, dt_s, row_outflow_m3, track, time_s,
-                    min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima, use_tiles=False,
-                    wet=_NO_BYTES, keep_wet=_NO_BYTES, h_dry=0.0):
-    """Continuity of the SLOW cells (:func:`_slow_continuity`, which see)."""
+                    min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima, tiles=None, h_dry=0.0):
+    """Continuity of the SLOW cells (:func:`_slow_continuity`, which see); ``tiles`` a
+    :class:`heatsim.kernels.overland_flow.FlowTiles` whose ``active`` tiles the
+    :func:`slow_fluxes` of this step marked."""
+    use_tiles = tiles is not None
+    wet, keep_wet, active = (tiles.wet, tiles.keep_wet, tiles.active) if use_tiles else (_NO_BYTES,) * 3
+    tile_h_max = tiles.tile_h_max if use_tiles else _NO_FLOATS
     return _slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, cell_size_m, dt_s, row_outflow_m3, track, time_s,
                             min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima, use_tiles, wet,
-                            keep_wet, h_dry)
+                            keep_wet, active, tile_h_max, h_dry)
 
 
 @numba.njit(parallel=True, fastmath=False, cache=True)
 def _slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, cell_size_m, dt_s, row_outflow_m3, track, time_s,
                      min_depth_m, max_depth_m, time_of_max_s, max_speed_m_s, skip_maxima, use_tiles, wet, keep_wet,
-                     h_dry):
+                     active, tile_h_max, h_dry):
     """Continuity of the SLOW cells over ``dt_s`` (as update_depth; ``F`` cells unchanged),
     and with ``track`` the running maxima of the SLOW cells where ``skip_maxima`` is 0.
     With ``use_tiles`` the flags of the tiles in ``wet`` ((ny, tiles of a row) uint8, as
     the global step's continuity sweep sets them from ``h_dry`` [m]) for the next
     :func:`slow_fluxes`: a tile holding an ``F`` cell, or marked in ``keep_wet``, gets every
-    flag (it and its neighbours are computed). Returns (outflow [m3] through the slow edge
-    faces, summed row by row in a fixed order; largest new depth of the tracked SLOW cells [m])."""
+    flag (it and its neighbours are computed). A tile not ``active`` in this step is skipped:
+    its faces are 0, so its depths, maxima and flags (0) stay as they are, and its largest
+    depth is ``tile_h_max`` (kept here for the active tiles, and by FlowTiles.refresh when
+    the losses change depths). Returns (outflow [m3] through the slow edge faces, summed row
+    by row in a fixed order; largest new depth of the tracked SLOW cells [m])."""
     ny, nx = depth_m.shape
     c = dt_s / cell_size_m
     to_m3 = dt_s * cell_size_m
@@ -895,9 +905,13 @@ def _slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, cell_size_m, dt_s, row_o
     for i in numba.prange(ny):
         h_row = 0.0
         for b in range(nb):
+            if use_tiles and active[i, b] == 0:
+                h_row = max(h_row, tile_h_max[i, b])
+                continue
             j0 = b * width
             j1 = min(nx, j0 + width)
             flags = 0
+            h_tile = 0.0
             for j in range(j0, j1):
                 if region[i, j] != 0:
                     flags = _ALL_FLAGS
@@ -913,12 +927,14 @@ def _slow_continuity(depth_m, qx_m2_s, qy_m2_s, region, cell_size_m, dt_s, row_o
                 if track:
                     counted = skip_maxima[i, j] == 0
                 if counted:
-                    h_row = max(h_row, h)
+                    h_tile = max(h_tile, h)
                 if counted and track:
                     update_cell_maxima(i, j, h, west, east, q_n, q_s, time_s, min_depth_m, max_depth_m,
                                        time_of_max_s, max_speed_m_s)
+            h_row = max(h_row, h_tile)
             if use_tiles:
                 wet[i, b] = _ALL_FLAGS if keep_wet[i, b] != 0 else flags
+                tile_h_max[i, b] = h_tile
         row_h[i] = h_row
         edge = 0.0
         if region[i, nx - 1] == 0:
@@ -1038,7 +1054,7 @@ def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region
             if not 0.0 < h_dry < h_min_flow_m or h_min_flow_m > 1.0:
                 raise ValueError(f"h_min_flow_m = {h_min_flow_m} m does not suit tiles on this bed (rounding margin "
                                  f"{tiles.h_dry_margin_m:.1e} m)")
-            tile_kw = dict(use_tiles=True, wet=tiles.wet, keep_wet=tiles.keep_wet, h_dry=h_dry)
+            tile_kw = dict(tiles=tiles, h_dry=h_dry)
         slow_fluxes(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, region, reg, cell_size_m=cell_size_m,
                     dt_s=dt_s, qy_work=qy_work, scale_work=scale_work, saved_x=work["saved_x"],
                     saved_y=work["saved_y"], tiles=tiles, **scheme)

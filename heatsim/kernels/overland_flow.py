@@ -690,7 +690,19 @@ class FlowTiles:
         :func:`heatsim.kernels.local_steps.slow_continuity`); the global step also keeps the
         skipped tiles' maxima and largest depths, which the rain changed: it must
         :meth:`invalidate`."""
-        _add_deep_flags(depth_m, self.wet, h_min_flow_m - self.h_dry_margin_m)
+        _add_deep_flags(depth_m, self.wet, self.tile_h_max, h_min_flow_m - self.h_dry_margin_m)
+
+    def track_skipped(self, depth_m, time_s: float, max_depth_m, time_of_max_s, skip_maxima) -> None:
+        """After :meth:`refresh`: the maxima of the cells of the tiles the next step will skip
+        (their depths, changed by the losses, will not change in it and their faces are 0:
+        so the step's end ``time_s`` [s] is when a stepper visiting them would record
+        them). Cells where ``skip_maxima`` is 1 are left out."""
+        _track_inactive_tiles(depth_m, self.wet, skip_maxima, time_s, max_depth_m, time_of_max_s)
+
+    def mark_cells(self, rows, cols) -> None:
+        """Compute the tiles of these cells (and their neighbours) in the next step, whatever
+        their flags say (the local time steps' fast cells, chosen anew)."""
+        self.wet[np.asarray(rows), np.asarray(cols) // TILE_COLS] = _ALL_FLAGS
 
     @property
     def active_share(self) -> float:
@@ -699,9 +711,27 @@ class FlowTiles:
 
 
 @numba.njit(parallel=True, cache=True)
-def _add_deep_flags(depth_m, wet, h_dry):
+def _track_inactive_tiles(depth_m, wet, skip_maxima, time_s, max_depth_m, time_of_max_s):
+    """Maximum depth and its time of the tracked cells of the tiles that ``wet`` makes
+    inactive (:func:`_tile_active`); their faces are 0, so their speed stays 0."""
+    ny, nx = depth_m.shape
+    nb = wet.shape[1]
+    for i in numba.prange(ny):
+        for b in range(nb):
+            if _tile_active(wet, i, b):
+                continue
+            for j in range(b * TILE_COLS, min(nx, (b + 1) * TILE_COLS)):
+                h = depth_m[i, j]
+                if skip_maxima[i, j] == 0 and h > max_depth_m[i, j]:
+                    max_depth_m[i, j] = h
+                    time_of_max_s[i, j] = time_s
+
+
+@numba.njit(parallel=True, cache=True)
+def _add_deep_flags(depth_m, wet, tile_h_max, h_dry):
     """``wet`` |= the _WET, _DEEP, _DEEP_FIRST and _DEEP_LAST flags of the cells of each tile
-    deeper than ``h_dry`` [m] (the flags :func:`_sweep_continuity` sets from depths)."""
+    deeper than ``h_dry`` [m] (the flags :func:`_sweep_continuity` sets from depths), and
+    ``tile_h_max`` = the largest depth of each tile [m]."""
     ny, nx = depth_m.shape
     nb = wet.shape[1]
     for i in numba.prange(ny):
@@ -709,9 +739,12 @@ def _add_deep_flags(depth_m, wet, h_dry):
             j0 = b * TILE_COLS
             j1 = min(nx, j0 + TILE_COLS)
             flags = 0
+            h_tile = 0.0
             for j in range(j0, j1):
                 flags = _cell_tile_flags(flags, depth_m[i, j], 0.0, 0.0, h_dry, j, j0, j1)
+                h_tile = max(h_tile, depth_m[i, j])
             wet[i, b] |= flags
+            tile_h_max[i, b] = h_tile
 
 
 def face_fluxes(

@@ -291,6 +291,8 @@ class WaterModel:
                     region = region_above(near, self.blocked, h_now / ratio_now ** 2 if h_now > 0 and ratio_now > 1
                                           else math.inf)
                     lts_stats["ratios"][ratio_now] = lts_stats["ratios"].get(ratio_now, 0) + 1
+                    if tiles is not None:
+                        tiles.mark_cells(region.cells[:, 0], region.cells[:, 1])
                     work = region_work(region)
                     codes = region.region
                     in_fast = codes != SLOW
@@ -338,6 +340,7 @@ class WaterModel:
                 last_losses = t + dt
                 if tiles is not None and lts:
                     tiles.refresh(depth, p.h_min_flow_m)  # only where the rain made a cell deeper
+                    tiles.track_skipped(depth, t + dt, max_depth, time_of_max, late_mask)
                 elif tiles is not None:
                     tiles.invalidate()
                 if lts:
