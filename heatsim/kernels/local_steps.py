@@ -1007,7 +1007,8 @@ def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region
     this step's volumes are written back into it as ``piped_m3``, ``held_out_m3`` and
     ``held_supply_m3``.
     ``tiles`` (a :class:`heatsim.kernels.overland_flow.FlowTiles`, kept from step to step;
-    numba only) skips the dry tiles in the slow momentum sweep, bit for bit.
+    numba only: the twins ignore it) skips the dry tiles in the slow momentum sweep and the
+    slow continuity, bit for bit.
     ``numpy=True`` runs the plain-NumPy twins.
 
     Returns (edge outflow [m3], largest new depth of the tracked ``F`` cells [m], of the
@@ -1020,6 +1021,9 @@ def local_step(bed_m, depth_m, manning_n, blocked, qx_m2_s, qy_m2_s, reg: Region
         skip_maxima = np.zeros(depth_m.shape, np.uint8)
     if source_cells is None:
         source_cells, source_depth_m = np.zeros((0, 2), np.int64), np.zeros(0)
+    if not (depth_m.flags.c_contiguous and bed_m.flags.c_contiguous):
+        raise ValueError("local_step needs C-contiguous depth and bed arrays (culverts and held levels write "
+                         "through flat views of them)")
     none_i, none_f = np.zeros(0, np.int64), np.zeros(0)
     late_in = late or {}
     volumes = np.zeros(3)

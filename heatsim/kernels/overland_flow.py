@@ -685,11 +685,11 @@ class FlowTiles:
     def refresh(self, depth_m, h_min_flow_m: float) -> None:
         """Depths changed outside the flow step, the faces did not (rain, infiltration,
         sewers): add the flags of the cells now deeper than h_dry to those of the last step,
-        so that only the tiles where water can now move are computed. Exact for a stepper
-        whose continuity visits every cell, skipped or not (the local time steps'
-        :func:`heatsim.kernels.local_steps.slow_continuity`); the global step also keeps the
-        skipped tiles' maxima and largest depths, which the rain changed: it must
-        :meth:`invalidate`."""
+        so that only the tiles where water can now move are computed; each tile's largest
+        depth is taken anew. Exact together with :meth:`track_skipped` (the maxima the rain
+        gave the cells of the tiles the next step skips), as the local time steps use it
+        (:func:`heatsim.kernels.local_steps.slow_continuity`); the global step's sweeps
+        rely on maxima kept inside the step, so it must :meth:`invalidate`."""
         _add_deep_flags(depth_m, self.wet, self.tile_h_max, h_min_flow_m - self.h_dry_margin_m)
 
     def track_skipped(self, depth_m, time_s: float, max_depth_m, time_of_max_s, skip_maxima) -> None:

@@ -18,6 +18,13 @@ Per flow step (adaptive, ``dt = alpha dx / sqrt(g h_max)``, at most ``dt_max_s``
 7. running maxima of depth, speed and the time of the maximum depth (in the flow step's own
    sweep over the grid, except for the cells of steps 5 and 6, taken after those).
 
+With local time steps (the default, ``water.time_stepping: local``) step 4 is one slow step
+of :func:`heatsim.kernels.local_steps.local_step`: the fast region's inflows (3) enter a
+share per sub-step, and the culverts whose inlet is in it and its held-level cells (5, 6)
+act after every sub-step; the others act once, after the slow step, as above. An inflow
+into a cell outside the region arrives before that cell's continuity but after its
+momentum update (one step later than in the global scheme; the water is the same).
+
 The ledger: ``rain + inflow + outlet supply = interception + infiltration + sewer +
 outflow (edges and outlets) + storage (free water and depression stores)``, summed in
 float64 and reported as a relative error of the rain volume.
