@@ -24,6 +24,8 @@ from heatsim.kernels.hydrology import (
     depression_storage_numpy,
     infiltrate_green_ampt,
     infiltrate_green_ampt_numpy,
+    hold_levels,
+    hold_levels_numpy,
     infiltration_kind_code,
     infiltration_kind_lut,
     intercept,
@@ -448,3 +450,22 @@ def test_culvert_capacity_manning_full_pipe():
     assert culvert_capacity_m3_s(1.0, 0.001, 0.013) == pytest.approx(0.758, abs=0.001)
     ratio = culvert_capacity_m3_s(np.array([2.0]), 0.001, 0.013) / culvert_capacity_m3_s(1.0, 0.001, 0.013)
     assert ratio[0] == pytest.approx(2.0 ** (8.0 / 3.0))
+
+
+def test_held_levels_match_their_twin_and_account_for_every_volume():
+    """hold_levels sets its cells to their held depths; what they gave up and were given is
+    counted, so the water before plus the supply equals the water after plus the outflow."""
+    rng = np.random.default_rng(4)
+    depth = rng.uniform(0.0, 0.6, 300)
+    index = rng.choice(300, 40, replace=False).astype(np.int64)
+    held = rng.uniform(0.0, 0.4, 40)
+    area = 25.0
+    runs = []
+    for kernel in (hold_levels, hold_levels_numpy):
+        d, volumes = depth.copy(), np.zeros(2)
+        kernel(d, index, held, area, volumes)
+        runs.append((d, volumes))
+    (d, volumes), (d_twin, volumes_twin) = runs
+    assert np.array_equal(d, d_twin) and np.array_equal(volumes, volumes_twin)
+    assert np.array_equal(d[index], held) and volumes.min() > 0.0
+    assert (depth.sum() * area + volumes[1]) == pytest.approx(d.sum() * area + volumes[0], rel=1e-14)

@@ -668,3 +668,29 @@ def culvert_transfer_numpy(depth_m, bed_m, inlet_index, outlet_index, capacity_m
         depth_m[o] += moved_m
         total += moved_m * cell_area_m2
     return float(total)
+
+
+@numba.njit(cache=True, fastmath=False)
+def hold_levels(depth_m, index, held_depth_m, cell_area_m2, volumes_m3):
+    """Held-level outlets (a river, a canal): set the cells ``index`` (flat indices into the
+    raveled grid ``depth_m`` [m], updated in place) to their held depths ``held_depth_m`` [m].
+    ``volumes_m3`` (2,) gains the water they gave up (outflow) and the water they were given
+    (supply) [m3]. Serial (few cells)."""
+    for k in range(index.shape[0]):
+        excess = depth_m[index[k]] - held_depth_m[k]
+        if excess > 0.0:
+            volumes_m3[0] += excess * cell_area_m2
+        else:
+            volumes_m3[1] -= excess * cell_area_m2
+        depth_m[index[k]] = held_depth_m[k]
+
+
+def hold_levels_numpy(depth_m, index, held_depth_m, cell_area_m2, volumes_m3):
+    """Plain-NumPy twin of :func:`hold_levels` (the same sums, in the same order)."""
+    excess = depth_m[index] - held_depth_m
+    for e in excess.tolist():
+        if e > 0.0:
+            volumes_m3[0] += e * cell_area_m2
+        else:
+            volumes_m3[1] -= e * cell_area_m2
+    depth_m[index] = held_depth_m

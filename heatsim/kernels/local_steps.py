@@ -67,11 +67,11 @@ import numpy as np
 from scipy import ndimage
 
 from heatsim.kernels.flood_maxima import track_flood_maxima_cells_numpy, update_cell_maxima
-from heatsim.kernels.hydrology import culvert_transfer, culvert_transfer_numpy
+from heatsim.kernels.hydrology import culvert_transfer, culvert_transfer_numpy, hold_levels, hold_levels_numpy
 from heatsim.kernels.overland_flow import (_ALL_FLAGS, _NO_BYTES, _NO_FLOATS, GRAVITY_M_S2, TILE_COLS, _cell_out_in,
                                            _cell_tile_flags, _edge_outflow, _momentum, _momentum_numpy, _moved_depth,
                                            _n_chunks, _prepare_sweep, _sweep_fluxes, face_fluxes_numpy,
-                                           scale_faces_by_upstream_numpy)
+                                           scale_faces_by_upstream, scale_faces_by_upstream_numpy)
 
 __all__ = ["SLOW", "FAST", "RIM", "Region", "build_region", "build_region_numpy", "choose_ratio", "nearby_depth",
            "region_above", "region_from_mask", "region_work", "step_sizes", "slow_fluxes", "slow_fluxes_numpy",
@@ -473,41 +473,11 @@ def _set_cells(a, cells, value):
         a[cells[k, 0], cells[k, 1]] = value
 
 
-@numba.njit(parallel=True, fastmath=False, cache=True)
-def limit_slow_faces(qx_m2_s, qy_m2_s, scale_work):
-    """Pass 2 of the slow phase: every face scaled by the factor of the cell it leaves (the
-    second pass of :func:`heatsim.kernels.overland_flow.limit_outflow`); with the scales of
-    :func:`slow_fluxes` (1 in ``F``) only faces leaving a SLOW cell change. Rows without a
-    limited cell are skipped: a factor of 1 leaves a face as it is, bit for bit, and at a
-    stable step few cells are limited (on the 5 m site at most ~1 % of the rows), so this
-    reads the scales once instead of every face."""
-    ny, nx = scale_work.shape
-    limited = np.zeros(ny + 2, np.uint8)  # limited[i + 1]: row i has a factor below 1
-    for i in numba.prange(ny):
-        for j in range(nx):
-            if scale_work[i, j] != 1.0:
-                limited[i + 1] = 1
-                break
-    for i in numba.prange(ny):
-        if not limited[i + 1]:
-            continue
-        for j in range(nx + 1):
-            q = qx_m2_s[i, j]
-            if q > 0.0 and j > 0:
-                qx_m2_s[i, j] = q * scale_work[i, j - 1]
-            elif q < 0.0 and j < nx:
-                qx_m2_s[i, j] = q * scale_work[i, j]
-    for k in numba.prange(ny + 1):
-        if not (limited[k] or limited[k + 1]):  # y-face row k lies between rows k - 1 and k
-            continue
-        for j in range(nx):
-            q = qy_m2_s[k, j]
-            if q > 0.0 and k > 0:
-                qy_m2_s[k, j] = q * scale_work[k - 1, j]
-            elif q < 0.0 and k < ny:
-                qy_m2_s[k, j] = q * scale_work[k, j]
-
-
+#: Pass 2 of the slow phase: every face scaled by the factor of the cell it leaves (the
+#: second pass of :func:`heatsim.kernels.overland_flow.limit_outflow`, which skips the rows
+#: without a limited cell); with the scales of :func:`slow_fluxes` (1 in ``F``) only faces
+#: leaving a SLOW cell change.
+limit_slow_faces = scale_faces_by_upstream
 #: Plain-NumPy twin of :func:`limit_slow_faces` (every face, no skipping).
 limit_slow_faces_numpy = scale_faces_by_upstream_numpy
 
@@ -713,13 +683,7 @@ def _after_substep(depth_m, depth_flat, bed_flat, qx_m2_s, qy_m2_s, culvert_in, 
     if culvert_in.shape[0] > 0:
         late_volumes_m3[0] += culvert_transfer(depth_flat, bed_flat, culvert_in, culvert_out, culvert_capacity_m3_s,
                                                dt_s, cell_area_m2)
-    for k in range(held_index.shape[0]):
-        excess = depth_flat[held_index[k]] - held_depth_m[k]
-        if excess > 0.0:
-            late_volumes_m3[1] += excess * cell_area_m2
-        else:
-            late_volumes_m3[2] -= excess * cell_area_m2
-        depth_flat[held_index[k]] = held_depth_m[k]
+    hold_levels(depth_flat, held_index, held_depth_m, cell_area_m2, late_volumes_m3[1:])
     if track:  # as heatsim.kernels.flood_maxima.track_flood_maxima_cells
         nx = depth_m.shape[1]
         for k in range(late_cells.shape[0]):
@@ -737,13 +701,7 @@ def _after_substep_numpy(depth_m, bed_m, qx_m2_s, qy_m2_s, culvert_in, culvert_o
     if culvert_in.shape[0] > 0:
         late_volumes_m3[0] += culvert_transfer_numpy(flat, np.asarray(bed_m, np.float64).reshape(-1), culvert_in,
                                                      culvert_out, culvert_capacity_m3_s, dt_s, cell_area_m2)
-    for k in range(held_index.shape[0]):
-        excess = flat[held_index[k]] - held_depth_m[k]
-        if excess > 0.0:
-            late_volumes_m3[1] += excess * cell_area_m2
-        else:
-            late_volumes_m3[2] -= excess * cell_area_m2
-        flat[held_index[k]] = held_depth_m[k]
+    hold_levels_numpy(flat, held_index, held_depth_m, cell_area_m2, late_volumes_m3[1:])
     if track and late_cells.shape[0] > 0:
         track_flood_maxima_cells_numpy(late_cells, depth_m, qx_m2_s, qy_m2_s, time_s, min_depth_m=min_depth_m,
                                        max_depth_m=max_depth_m, time_of_max_s=time_of_max_s,

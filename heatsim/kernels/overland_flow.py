@@ -1035,9 +1035,20 @@ def limit_outflow(depth_m, qx_m2_s, qy_m2_s, *, cell_size_m, dt_s, scale_work):
 @numba.njit(parallel=True, fastmath=False, cache=True)
 def scale_faces_by_upstream(qx_m2_s, qy_m2_s, scale_work):
     """Multiply every face discharge [m2 s-1] by the factor in ``scale_work`` of the cell it
-    leaves (pass 2 of :func:`limit_outflow`; a domain-edge face entering the grid keeps its value)."""
+    leaves (pass 2 of :func:`limit_outflow`; a domain-edge face entering the grid keeps its value).
+    Rows without a factor below 1 are skipped: a factor of 1 leaves a face as it is, bit for
+    bit, and at a stable step few cells are limited (on the 5 m site at most ~1 % of the rows
+    in a local time step), so this reads the factors once instead of every face."""
     ny, nx = scale_work.shape
+    limited = np.zeros(ny + 2, np.uint8)  # limited[i + 1]: row i has a factor other than 1
     for i in numba.prange(ny):
+        for j in range(nx):
+            if scale_work[i, j] != 1.0:
+                limited[i + 1] = 1
+                break
+    for i in numba.prange(ny):
+        if not limited[i + 1]:
+            continue
         for j in range(nx + 1):
             q = qx_m2_s[i, j]
             if q > 0.0 and j > 0:
@@ -1045,6 +1056,8 @@ def scale_faces_by_upstream(qx_m2_s, qy_m2_s, scale_work):
             elif q < 0.0 and j < nx:
                 qx_m2_s[i, j] = q * scale_work[i, j]
     for i in numba.prange(ny + 1):
+        if not (limited[i] or limited[i + 1]):  # y-face row i lies between rows i - 1 and i
+            continue
         for j in range(nx):
             q = qy_m2_s[i, j]
             if q > 0.0 and i > 0:

@@ -42,7 +42,7 @@ import xarray as xr
 from heatsim.errors import InputError
 from heatsim.grid import Grid
 from heatsim.kernels.flood_maxima import track_flood_maxima, track_flood_maxima_cells
-from heatsim.kernels.hydrology import (culvert_transfer, depression_storage, infiltrate_green_ampt,
+from heatsim.kernels.hydrology import (culvert_transfer, depression_storage, hold_levels, infiltrate_green_ampt,
                                        infiltration_kind_lut, intercept, moisture_deficit, relative_saturation,
                                        sewer_inlets)
 from heatsim.kernels.local_steps import (FAST, SLOW, choose_ratio, local_step, nearby_depth, region_above, region_work,
@@ -409,11 +409,11 @@ class WaterModel:
             outlet_out = 0.0
             held_now = slice(None) if not lts else held_slow
             if self.outlets.index.size:
-                index = self.outlets.index[held_now]
-                excess = depth_flat[index] - held[held_now]
-                outlet_out = float(excess[excess > 0].sum() * area)
-                ledger.outlet_supply_m3 += float(-excess[excess < 0].sum() * area)
-                depth_flat[index] = held[held_now]
+                held_volumes = np.zeros(2)  # given up, given [m3]
+                hold_levels(depth_flat, self.outlets.index[held_now], np.ascontiguousarray(held[held_now]), area,
+                            held_volumes)
+                outlet_out = float(held_volumes[0])
+                ledger.outlet_supply_m3 += float(held_volumes[1])
             if lts:
                 piped += late_ops["piped_m3"]
                 outlet_out += late_ops["held_out_m3"]
