@@ -56,7 +56,7 @@ def _exposure(site, table, heat_result, water_result, site_folder=None):
 
     from heatsim.grid import Grid
     from heatsim.heat.model import ROOF_CLASSES
-    from heatsim.heat.summary import key_maps, last_day_slice, local_hour_index
+    from heatsim.heat.summary import hourly_min, key_maps, last_day_slice, local_hour_index
     from heatsim.population import exposure_summary, population_for
     from heatsim.walking import cool_places, targets_for, walkable_cells, walking_time_s
 
@@ -69,7 +69,7 @@ def _exposure(site, table, heat_result, water_result, site_folder=None):
         p = heat_result.parameters
         hours = key_maps(heat_result, p.utci_strong_stress_c)[f"utci_hours_above_{p.utci_strong_stress_c:g}"].values
         fields = heat_result.fields
-        night = fields["air_temperature"].isel(time=last_day_slice(fields)).min("time").values
+        night = hourly_min(fields, "air_temperature", last_day_slice(fields))
         utci15 = fields["utci"].isel(time=local_hour_index(fields, 15)).values
         grid = Grid.of(site)
         lc = site["landcover"].values
@@ -156,32 +156,32 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
     water_model = (WaterModel(site, scenario.table, storm, scenario.water, source=str(scenario.water.source or
                                                                                        scenario.path))
                    if storm is not None else None)
-    if water_model is not None:
-        water_model.tiling = tiling
-    water_result = None
-    heat_result = None
-    params = None
-    if water_model is not None:
-        say(f"water model: {site.sizes['x']} x {site.sizes['y']} cells, {storm.name}: {storm.depth_mm:.1f} mm in "
-            f"{storm.duration_s / 3600:g} h, then {scenario.water.setup.after_storm_h:g} h")
-        water_result = water_model.run(progress=None if progress is None else
-                                       (lambda done, total: progress("water", done, total)))
-    if weather is not None:
-        params = HeatParameters(time_step_s=float(heat_cfg.time_step_s))
-        coupling = {}
-        if water_result is not None:
-            coupling = dict(storm_water_mm=water_result.infiltrated_mm, ponded_water_mm=water_result.depression_mm)
-        model = HeatModel(site, scenario.table, weather, params, **coupling)
-        model.tiling = tiling
-        say(f"heat model: {site.sizes['x']} x {site.sizes['y']} cells, {heat_cfg.spinup_days} spin-up + "
-            f"{heat_cfg.days} day(s) of {weather.name}, steps of {heat_cfg.time_step_s} s"
-            + (", soil water from the storm" if coupling else ""))
-        heat_result = model.run(progress=None if progress is None else
-                                (lambda done, total: progress("heat", done, total)))
     final = Path(out) if out is not None else new_run_folder(results_dir(), scenario.name)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", suffix=".partial", dir=final.parent))
+    water_result = heat_result = params = None
     try:
+        if water_model is not None:
+            water_model.tiling = tiling
+        if water_model is not None:
+            say(f"water model: {site.sizes['x']} x {site.sizes['y']} cells, {storm.name}: {storm.depth_mm:.1f} mm in "
+                f"{storm.duration_s / 3600:g} h, then {scenario.water.setup.after_storm_h:g} h")
+            water_result = water_model.run(progress=None if progress is None else
+                                           (lambda done, total: progress("water", done, total)))
+        if weather is not None:
+            params = HeatParameters(time_step_s=float(heat_cfg.time_step_s))
+            coupling = {}
+            if water_result is not None:
+                coupling = dict(storm_water_mm=water_result.infiltrated_mm, ponded_water_mm=water_result.depression_mm)
+            model = HeatModel(site, scenario.table, weather, params, **coupling)
+            model.tiling = tiling
+            say(f"heat model: {site.sizes['x']} x {site.sizes['y']} cells, {heat_cfg.spinup_days} spin-up + "
+                f"{heat_cfg.days} day(s) of {weather.name}, steps of {heat_cfg.time_step_s} s"
+                + (", soil water from the storm" if coupling else ""))
+            # the hourly fields go straight into the run's file, band by band: a 1 m town's do not fit in memory
+            heat_result = model.run(progress=None if progress is None else
+                                    (lambda done, total: progress("heat", done, total)),
+                                    hourly_path=tmp / "heat" / "hourly.nc")
         (tmp / "scenario").mkdir()
         for path in scenario.chain:
             shutil.copy2(path, tmp / "scenario" / path.name)
@@ -241,4 +241,7 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
         if tmp.exists() and not (tmp / "manifest.json").exists():
             shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if heat_result is not None:
+            heat_result.fields.close()  # read lazily from the run's hourly.nc
     return final

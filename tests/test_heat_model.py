@@ -109,6 +109,56 @@ def test_tiny_site_hourly_fields_and_summary(tiny_heat_run):
     assert summary["energy_closure_rel"] < 1e-9
 
 
+def test_banded_streamed_run_equals_the_whole_grid_in_memory(tiny_heat_run, tmp_path):
+    """A run that updates the cells in bands of a few rows and writes its hourly fields band by
+    band into NetCDF (how a 1 m town fits in memory) gives the one-band, in-memory run's fields
+    and file; only the ledger's sums are added in another order."""
+    import xarray as xr
+
+    from heatsim.heat.summary import write_heat_outputs
+
+    site, whole = tiny_heat_run
+    weather = load_heat_weather("hittegolf-2019", days=1, spinup_days=1)
+    model = HeatModel(site, T, weather, HeatParameters(air_grid_m=25.0))
+    model.band_cells = 3 * site.sizes["x"]
+    bands = model._bands()
+    assert len(bands) > 3 and bands[0][:2] == (0, 3) and bands[-1][1] == site.sizes["y"]
+    assert [b[2] for b in bands[1:]] == [b[3] for b in bands[:-1]] and bands[-1][3] == model.n
+    banded = model.run(hourly_path=tmp_path / "run" / "hourly.nc")
+    assert banded.fields["utci"].chunks is not None  # read lazily from the file
+    for name in whole.fields.data_vars:
+        np.testing.assert_allclose(banded.fields[name].values, whole.fields[name].values, rtol=0, atol=1e-4,
+                                   err_msg=name)
+    for a, b in ((banded.ledger.net_radiation_w, whole.ledger.net_radiation_w),
+                 (banded.ledger.storage_change_w, whole.ledger.storage_change_w)):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-6 * np.abs(b).max())
+    assert banded.ledger.closure_rel < 1e-9
+    # the streamed file is the file the in-memory result is written to, attributes and CRS included
+    write_heat_outputs(tmp_path / "memory", site, whole)
+    written = write_heat_outputs(tmp_path / "run", site, banded)
+    assert written[0] == tmp_path / "run" / "hourly.nc"
+    with xr.open_dataset(tmp_path / "memory" / "hourly.nc", engine="h5netcdf") as a, \
+            xr.open_dataset(tmp_path / "run" / "hourly.nc", engine="h5netcdf") as b:
+        xr.testing.assert_allclose(a, b, rtol=0, atol=1e-4)
+        assert a.attrs == b.attrs and a["utci"].attrs == b["utci"].attrs
+        assert a.rio.crs == b.rio.crs and a.rio.transform() == b.rio.transform()
+    banded.fields.close()
+
+
+def test_hour_by_hour_reductions_equal_numpy_over_all_hours(tiny_heat_run):
+    from heatsim.heat.summary import hourly_min, hours_above, last_day_slice
+
+    _, result = tiny_heat_run
+    f = result.fields
+    day = last_day_slice(f)
+    utci = f["utci"].isel(time=day).values
+    counts = hours_above(f, "utci", 32.0, day)
+    assert 0 < counts.max() <= 24
+    np.testing.assert_array_equal(counts, (utci > 32.0).sum(axis=0))
+    air = f["air_temperature"].isel(time=day).values
+    np.testing.assert_array_equal(hourly_min(f, "air_temperature", day), air.min(axis=0))
+
+
 def _markt_window(site, half_m=700.0):
     from pyproj import Transformer
 

@@ -19,6 +19,8 @@ from heatsim.kernels.walls import (
     WALL_LAYERS_M,
     facade_area_ratios,
     facade_area_ratios_numpy,
+    facade_front_cells,
+    wall_direct_weight_cells,
     wall_fluxes,
     wall_fluxes_numpy,
     wall_solar_weights,
@@ -69,6 +71,27 @@ def test_wall_solar_weights_equal_their_twin(azimuth, elevation):
     slow = weights(facades, sunlit, svf, azimuth, elevation, kernel=wall_solar_weights_numpy)
     assert fast[1].max() > 1.0 and fast[2].max() > 0.1
     np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("azimuth, elevation", [(135.0, 35.0), (250.0, 12.0), (0.0, 60.0), (300.0, -3.0)])
+def test_the_walls_direct_weight_at_their_cells_equals_the_grid_kernel(azimuth, elevation):
+    """The heat model computes the sun on the walls at the wall cells only (no grid-sized arrays);
+    it must give the grid kernel's row 0 there, including cells at the grid's edge."""
+    rng = np.random.default_rng(int(azimuth))
+    height = random_town(rng)
+    facades = ratios(height, 5.0)
+    sunlit = rng.uniform(0.0, 1.0, height.shape)
+    grid = weights(facades, sunlit, np.ones(height.shape), azimuth, elevation, kernel=wall_solar_weights_numpy)
+    cells = np.flatnonzero(grid[1] > 0.0)
+    rows, cols = np.divmod(cells, height.shape[1])
+    assert ((rows == 0) | (cols == 0) | (rows == height.shape[0] - 1) | (cols == height.shape[1] - 1)).any()
+    direct = wall_direct_weight_cells(np.ascontiguousarray(facades.reshape(4, -1)[:, cells]),
+                                      facade_front_cells(cells, height.shape), sunlit.ravel(),
+                                      sun_azimuth_deg=azimuth, sun_elevation_deg=elevation,
+                                      out=np.empty(cells.size))
+    if elevation > 0:
+        assert direct.max() > 0.1
+    np.testing.assert_allclose(direct, grid[0].ravel()[cells], rtol=1e-14, atol=1e-15)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

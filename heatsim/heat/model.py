@@ -44,6 +44,7 @@ from scipy import ndimage
 
 from heatsim.grid import Grid
 from heatsim.heat.comfort import mean_radiant_temperature_c, utci_c
+from heatsim.heat.hourly import TIMEZONE, InMemoryHourly, NetCDFHourly
 from heatsim.heat.parameters import HeatParameters
 from heatsim.kernels.airtemp import air_temperature_max_dt_s, air_temperature_step_serial
 from heatsim.kernels.conduction import conduct_column_types
@@ -55,7 +56,7 @@ from heatsim.kernels.surface_energy import (ET_NONE, ET_OPEN_WATER, ET_PONDED, E
                                             aerodynamic_resistance, saturation_vapour_pressure_pa, surface_fluxes)
 from heatsim.kernels.walls import (INDOOR_SURFACE_RESISTANCE_M2_K_W, WALL_ALBEDO, WALL_CONDUCTIVITY_W_M_K,
                                    WALL_EMISSIVITY, WALL_HEAT_CAPACITY_J_M3_K, WALL_LAYERS_M, facade_area_ratios,
-                                   wall_fluxes, wall_solar_weights)
+                                   facade_front_cells, wall_direct_weight_cells, wall_fluxes, wall_solar_weights)
 from heatsim.kernels.water_stores import draw_water, water_availability
 from heatsim.landcover import LandCoverTable
 from heatsim.paths import cache_dir, write_atomically
@@ -64,7 +65,7 @@ ET_CODES = {"none": ET_NONE, "ponded": ET_PONDED, "soil": ET_SOIL, "vegetation":
             "open_water": ET_OPEN_WATER}
 ROOF_CLASSES = ("building", "green_roof")
 AIR_FILM_HEAT_CAPACITY_J_M3_K = 1.2e3  # air, rho 1.2 kg m-3 x cp 1005 J kg-1 K-1: the film stores ~nothing
-LOCAL_TZ = "Europe/Brussels"
+LOCAL_TZ = TIMEZONE
 
 
 @dataclass
@@ -106,6 +107,7 @@ class HeatResult:
     rural: np.ndarray
     built_share: np.ndarray  # share of roofs and paving within rural_radius_m [-]
     parameters: HeatParameters
+    hourly_path: object = None  # the NetCDF file ``fields`` is read from, None when in memory
 
 
 def built_share(site: xr.Dataset, table: LandCoverTable, radius_m: float) -> np.ndarray:
@@ -121,6 +123,9 @@ class HeatModel:
 
     #: a :class:`heatsim.tiling.Tiling` computes the sky view by tiles with dask (same result)
     tiling = None
+    #: grid cells per band of rows updated at once (:meth:`_bands`): bounds the scratch memory
+    #: (~0.3 kB per cell of a band) and the hourly fields held before they are written
+    band_cells = 1 << 20
 
     def __init__(self, site: xr.Dataset, table: LandCoverTable, weather, params: HeatParameters | None = None,
                  root_zone_water_mm: np.ndarray | None = None, ponded_water_mm: np.ndarray | None = None,
@@ -202,6 +207,7 @@ class HeatModel:
         self.column_type = lc.astype(np.int16)
         self.roof = np.isin(lc, list(roof_codes))
         self.roof2d = np.isin(site["landcover"].values, list(roof_codes))
+        self.people2d = self.domain2d & ~self.roof2d  # where UTCI is reported: the study area's ground
         # a roof exchanges heat with the air over its own plane, not over the town's 1 m roughness
         self.roughness = np.where(self.roof, p.roof_surface_roughness_m, self.roughness)
         self.type_heat_capacity, self.type_conductivity, self.type_thickness = cap, cond, dz
@@ -260,145 +266,202 @@ class HeatModel:
                                leaf_transmissivity=self.p.leaf_transmissivity, out=out)
 
     # ------------------------------------------------------------------ run
-    def run(self, progress=None) -> HeatResult:
+    def _bands(self) -> list[tuple[int, int, int, int]]:
+        """Bands of whole grid rows (row0, row1) and the simulated cells in them (cell0, cell1),
+        about :attr:`band_cells` grid cells each: a step updates the cells band by band, so
+        its scratch arrays and the hourly fields in memory are one band's, not the grid's."""
+        grid = self.grid
+        rows = max(1, int(self.band_cells) // grid.nx)
+        edges = list(range(0, grid.ny, rows)) + [grid.ny]
+        first_cell = np.searchsorted(self.cells, np.asarray(edges, dtype=np.int64) * grid.nx)
+        return [(edges[b], edges[b + 1], int(first_cell[b]), int(first_cell[b + 1])) for b in range(len(edges) - 1)]
+
+    def run(self, progress=None, hourly_path=None) -> HeatResult:
+        """Simulate the weather's days; hourly fields of the reported days are kept in memory, or
+        written band by band to the NetCDF file ``hourly_path`` (which must not exist) and
+        opened lazily from it (:mod:`heatsim.heat.hourly`)."""
         p, grid = self.p, self.grid
         w = self.weather
         steps = pd.date_range(w.start, w.end, freq=pd.Timedelta(seconds=p.time_step_s), inclusive="left")
         met = w.at(steps)
         report_from = w.simulation_start
         dt = p.time_step_s
-        n, nl = self.n, len(p.ground_layers_m)
+        nl = len(p.ground_layers_m)
+        bands = self._bands()
+        m = max([c1 - c0 for _, _, c0, c1 in bands] + [1])  # the most cells of a band
 
         svf = self.sky_view()
         cells = self.cells
-        svf_flat = svf.ravel()[cells]
-        sunlit_cells = np.empty(n)
-        air_cells = np.empty(n)
-        albedo2d, emissivity2d = self._on_grid(self.albedo), self._on_grid(self.emissivity)
-        people = self.domain2d & ~self.roof2d  # UTCI where people walk: the study area's ground cells
+        svf_cells = svf.ravel()[cells]
         types = self.column_type
-        temperature = np.repeat(self.type_bottom_k[types][:, None], nl, axis=1)
-        if p.start_at_mean_air_temperature:
-            # ground, roads and roof coverings start at the mean air temperature of the hot days (not the
-            # water, not below the roof insulation): the upper layers after days of heat, see parameters
-            temperature = np.where(self.covering[types], float(met["air_temperature_k"].mean()), temperature)
-        temperature = np.ascontiguousarray(temperature, dtype=np.float64)
-        walls = _Walls(self, svf, float(met["air_temperature_k"].mean()))
-        fluxes = np.empty((6, n))
-        flux, slope = np.empty(n), np.empty(n)
-        energy_old = np.sum(temperature * (self.type_heat_capacity * self.type_thickness)[types], axis=1)
-        energy_new = np.empty(n)
-        terms = np.empty((5, n))  # Rn, H, LE at the new state, energy change, bottom flux
-        sums = np.empty(5)
+        heat_per_kelvin = self.type_heat_capacity * self.type_thickness  # [J m-2 K-1] per type and layer
+        mean_air_k = float(met["air_temperature_k"].mean())
+        temperature = np.empty((self.n, nl))
+        energy_old = np.empty(self.n)
+        for _, _, c0, c1 in bands:
+            t = types[c0:c1]
+            start = np.repeat(self.type_bottom_k[t][:, None], nl, axis=1)
+            if p.start_at_mean_air_temperature:
+                # ground, roads and roof coverings start at the mean air temperature of the hot days (not the
+                # water, not below the roof insulation): the upper layers after days of heat, see parameters
+                start = np.where(self.covering[t], mean_air_k, start)
+            temperature[c0:c1] = start
+            energy_old[c0:c1] = np.sum(start * heat_per_kelvin[t], axis=1)
+        walls = _Walls(self, svf, mean_air_k)
+        # one band's scratch, reused by every band
+        fluxes_buffer, terms_buffer = np.empty(6 * m), np.empty(5 * m)
+        flux, slope, energy_new = np.empty(m), np.empty(m), np.empty(m)
+        air_cells, sunlit_cells, surface, availability, resistance, weight = (np.empty(m) for _ in range(6))
+        band_sums, sums, one_sum = np.empty(5), np.empty(5), np.empty(1)
         sunlit = np.zeros(grid.shape)
         # shadows where they are used: the simulated cells and the street in front of their walls
         shade_cells = np.flatnonzero(ndimage.maximum_filter(self.active2d, size=3, mode="constant"))
         horizon_m = local_max_height_m(self.surface_m, self.vegetation_top_m, cell_size_m=grid.resolution_m,
                                        max_distance_m=p.horizon_distance_m).ravel()[shade_cells]
-        sunlit_shade = np.empty(shade_cells.size)
-        surface = np.empty(n)
-        availability = np.empty(n)
-        resistance = np.empty(n)
+        sunlit_shade = np.empty(min(m, max(shade_cells.size, 1)))
         # air grid
         factor = max(1, int(round(p.air_grid_m / grid.resolution_m)))
         air_cell_m = factor * grid.resolution_m  # a whole number of site cells, near p.air_grid_m
         ny_a, nx_a = -(-grid.ny // factor), -(-grid.nx // factor)
         anomaly = np.zeros((ny_a, nx_a))
-        rows, cols = np.divmod(cells, grid.nx)
-        air_index = (rows // factor) * nx_a + cols // factor
-        all_rows, all_cols = np.divmod(np.arange(grid.ny * grid.nx), grid.nx)
-        block_cells = np.bincount((all_rows // factor) * nx_a + all_cols // factor, minlength=ny_a * nx_a)
+        air_index = (cells // grid.nx // factor) * nx_a + (cells % grid.nx) // factor
+        # grid cells per air cell (the last row and column of air cells may be partly outside the grid)
+        block_cells = np.outer(np.bincount(np.arange(grid.ny) // factor, minlength=ny_a),
+                               np.bincount(np.arange(grid.nx) // factor, minlength=nx_a)).ravel()
+        simulated_per_block = np.bincount(air_index, minlength=ny_a * nx_a)
+        heat_per_block = np.empty(ny_a * nx_a)
         air_tmp = np.empty((ny_a, nx_a))
         ledger = EnergyLedger(area_m2=float(self.domain.sum() * grid.cell_area_m2))
-        weight = self.domain * grid.cell_area_m2  # sums over the study area [m2]
-        # the mean of rural cells as a weighted sum too (no BLAS call in the loop)
-        rural_weight = np.where(self.rural.ravel()[cells], 1.0 / max(int(self.rural.sum()), 1), 0.0)
-        one_sum = np.empty(1)
+        rural_cells = self.rural.ravel()[cells]
+        rural_share = 1.0 / max(int(self.rural.sum()), 1)  # the mean of rural cells as a weighted sum
         lam = p.latent_heat_j_kg
 
         hourly_times = [t for t in steps if t >= report_from and _on_the_hour(t)]
-        hourly = {k: np.empty((len(hourly_times),) + grid.shape, np.float32) for k in ("surface", "air", "mrt", "utci")}
-        hour = 0
-        for k, time in enumerate(steps):
-            row = met.iloc[k]
-            t_ref = float(row["air_temperature_k"])
-            np.take(anomaly.ravel(), air_index, out=air_cells)  # the air cell above each cell
-            air_cells += t_ref
-            elevation = float(row["sun_elevation_deg"])
-            if elevation > 0:
-                sunlit_fraction_cells(self.surface_m, self.vegetation_top_m, self.canopy, shade_cells, horizon_m,
-                                      cell_size_m=grid.resolution_m, sun_azimuth_deg=float(row["sun_azimuth_deg"]),
-                                      sun_elevation_deg=elevation, max_distance_m=p.horizon_distance_m,
-                                      leaf_transmissivity=p.leaf_transmissivity, out=sunlit_shade)
-                sunlit.flat[shade_cells] = sunlit_shade
-            else:
-                sunlit[:] = 0.0
-            np.take(sunlit.ravel(), cells, out=sunlit_cells)
-            sky_emissivity = brutsaert_emissivity(t_ref, float(row["vapour_pressure_pa"]))
-            direct_h = float(row["dni_w_m2"]) * max(np.sin(np.radians(elevation)), 0.0)
-            water_availability(self.et_kind, self.root_water_mm, self.total_available_water_mm, self.ponded_mm,
-                               depletion_fraction=p.depletion_fraction, out=availability)
-            surface[:] = temperature[:, 0]
-            # hourly fields: the state at the start of the step, with that moment's sun and air
-            if time >= report_from and _on_the_hour(time):
-                air_smooth = t_ref + _upsample(anomaly, factor, grid.shape)
-                surface2d = self._on_grid(surface)
-                ts_c = surface2d - 273.15
-                mrt = mean_radiant_temperature_c(
-                    surface_k=surface2d, air_k=air_smooth, ground_albedo=albedo2d, ground_emissivity=emissivity2d,
-                    sunlit=sunlit, sky_view=svf, direct_normal_w_m2=float(row["dni_w_m2"]),
-                    direct_horizontal_w_m2=direct_h, diffuse_w_m2=float(row["dhi_w_m2"]),
-                    sky_emissivity=sky_emissivity, sun_elevation_deg=elevation,
-                    absorptivity=p.person_shortwave_absorptivity, person_emissivity=p.person_emissivity)
-                mrt = np.where(self.roof2d, np.nan, mrt)
-                air_c = air_smooth - 273.15
-                u = np.full(grid.shape, np.nan)
-                u[people] = utci_c(air_c[people], mrt[people], float(row["wind_speed_m_s"]),
-                                   float(row["relative_humidity_pct"]))
-                hourly["surface"][hour] = ts_c
-                hourly["air"][hour] = air_c
-                hourly["mrt"][hour] = mrt
-                hourly["utci"][hour] = u
-                hour += 1
-            stress = stomatal_stress_factor(p, t_ref, float(row["vapour_pressure_pa"]))
-            np.multiply(self.surface_resistance, 1.0 / stress, out=resistance)
-            surface_fluxes(surface, air_cells, self.albedo, self.emissivity, sunlit_cells, svf_flat, self.roughness,
-                           self.et_kind, resistance, availability, direct_horizontal_w_m2=direct_h,
-                           diffuse_w_m2=float(row["dhi_w_m2"]), sky_emissivity=sky_emissivity,
-                           vapour_pressure_pa=float(row["vapour_pressure_pa"]),
-                           wind_speed_m_s=float(row["wind_speed_m_s"]), reference_height_m=p.wind_reference_height_m,
-                           air_density_kg_m3=p.air_density_kg_m3, air_heat_capacity_j_kg_k=p.air_heat_capacity_j_kg_k,
-                           psychrometric_pa_k=p.psychrometric_pa_k, out=fluxes)
-            net_surface_flux(fluxes, flux, slope)
-            # in place: the step reads each column before writing it, and half the memory traffic goes
-            conduct_column_types(temperature, types, self.type_heat_capacity, self.type_conductivity,
-                                 self.type_thickness, self.type_bottom_k, flux, slope, dt_s=dt, out=temperature,
-                                 energy_j_m2=energy_new, bottom_flux_w_m2=terms[4])
-            fluxes_at_new_state(fluxes, surface, temperature, terms)
-            h_new, le_new = terms[1], terms[2]
-            np.subtract(energy_new, energy_old, out=terms[3])
-            weighted_sums(terms, weight, sums)
-            wall_sums = walls.step(sunlit, air_cells, row, elevation, sky_emissivity, dt)
-            ledger.reported.append(bool(time >= report_from))
-            ledger.net_radiation_w.append(float(sums[0] + wall_sums[0]))
-            ledger.sensible_w.append(float(sums[1] + wall_sums[1]))
-            ledger.latent_w.append(float(sums[2]))
-            ledger.storage_change_w.append(float(sums[3] + wall_sums[2]) / dt)
-            ledger.bottom_w.append(float(sums[4] + wall_sums[3]))
-            walls.add_sensible_per_plan_area(h_new)  # the walls heat the canopy air too
-            energy_old, energy_new = energy_new, energy_old
-            draw_water(self.et_kind, le_new, self.root_water_mm, self.ponded_mm, dt_s=dt, latent_heat_j_kg=lam)
-            # air: excess heating over the rural cells drives the canopy-layer anomaly
-            # block mean over each air cell; cells not simulated count as rural (no excess)
-            if p.town_air:
-                excess = h_new - float(weighted_sums(h_new[None, :], rural_weight, one_sum)[0])
-                source = (np.bincount(air_index, weights=excess, minlength=ny_a * nx_a)
-                          / block_cells).reshape(ny_a, nx_a)
-                self._step_air(anomaly, air_tmp, source, t_ref, row,
-                               float(weighted_sums(surface[None, :], rural_weight, one_sum)[0]), dt, air_cell_m)
-            if progress is not None:
-                progress(k + 1, len(steps))
-        return HeatResult(self._fields(hourly, hourly_times), ledger, svf, self.rural, self.built_share, p)
+        store = (InMemoryHourly(grid, hourly_times) if hourly_path is None
+                 else NetCDFHourly(hourly_path, grid, hourly_times, band_rows=bands[0][1] - bands[0][0]))
+        try:
+            hour = 0
+            for k, time in enumerate(steps):
+                row = met.iloc[k]
+                t_ref = float(row["air_temperature_k"])
+                elevation = float(row["sun_elevation_deg"])
+                if elevation > 0:
+                    for a in range(0, shade_cells.size, sunlit_shade.size):
+                        b = min(a + sunlit_shade.size, shade_cells.size)
+                        sunlit_fraction_cells(self.surface_m, self.vegetation_top_m, self.canopy, shade_cells[a:b],
+                                              horizon_m[a:b], cell_size_m=grid.resolution_m,
+                                              sun_azimuth_deg=float(row["sun_azimuth_deg"]),
+                                              sun_elevation_deg=elevation, max_distance_m=p.horizon_distance_m,
+                                              leaf_transmissivity=p.leaf_transmissivity, out=sunlit_shade[:b - a])
+                        sunlit.flat[shade_cells[a:b]] = sunlit_shade[:b - a]
+                else:
+                    sunlit[:] = 0.0
+                sky_emissivity = brutsaert_emissivity(t_ref, float(row["vapour_pressure_pa"]))
+                direct_h = float(row["dni_w_m2"]) * max(np.sin(np.radians(elevation)), 0.0)
+                stress = stomatal_stress_factor(p, t_ref, float(row["vapour_pressure_pa"]))
+                report_hour = time >= report_from and _on_the_hour(time)
+                wall_sums = walls.step(sunlit, anomaly, air_index, t_ref, row, elevation, sky_emissivity, dt)
+                sums[:] = 0.0
+                heat_per_block[:] = 0.0
+                rural_sensible = rural_surface = 0.0
+                for r0, r1, c0, c1 in bands:
+                    if report_hour:
+                        # the state at the start of the step, with that moment's sun and air
+                        self._hourly_band(store, hour, r0, r1, c0, c1, temperature, anomaly, t_ref, factor, sunlit,
+                                          svf, row, elevation, direct_h, sky_emissivity)
+                    nb = c1 - c0
+                    if nb == 0:
+                        continue
+                    band = slice(c0, c1)
+                    fluxes = fluxes_buffer[:6 * nb].reshape(6, nb)
+                    terms = terms_buffer[:5 * nb].reshape(5, nb)  # Rn, H, LE at the new state, energy change, bottom
+                    air, lit, ts = air_cells[:nb], sunlit_cells[:nb], surface[:nb]
+                    np.take(anomaly.ravel(), air_index[band], out=air)  # the air cell above each cell
+                    air += t_ref
+                    np.take(sunlit.ravel(), cells[band], out=lit)
+                    water_availability(self.et_kind[band], self.root_water_mm[band],
+                                       self.total_available_water_mm[band], self.ponded_mm[band],
+                                       depletion_fraction=p.depletion_fraction, out=availability[:nb])
+                    ts[:] = temperature[band, 0]
+                    np.multiply(self.surface_resistance[band], 1.0 / stress, out=resistance[:nb])
+                    surface_fluxes(ts, air, self.albedo[band], self.emissivity[band], lit, svf_cells[band],
+                                   self.roughness[band], self.et_kind[band], resistance[:nb], availability[:nb],
+                                   direct_horizontal_w_m2=direct_h, diffuse_w_m2=float(row["dhi_w_m2"]),
+                                   sky_emissivity=sky_emissivity, vapour_pressure_pa=float(row["vapour_pressure_pa"]),
+                                   wind_speed_m_s=float(row["wind_speed_m_s"]),
+                                   reference_height_m=p.wind_reference_height_m, air_density_kg_m3=p.air_density_kg_m3,
+                                   air_heat_capacity_j_kg_k=p.air_heat_capacity_j_kg_k,
+                                   psychrometric_pa_k=p.psychrometric_pa_k, out=fluxes)
+                    net_surface_flux(fluxes, flux[:nb], slope[:nb])
+                    # in place: the step reads each column before writing it, and half the memory traffic goes
+                    columns = temperature[band]
+                    conduct_column_types(columns, types[band], self.type_heat_capacity, self.type_conductivity,
+                                         self.type_thickness, self.type_bottom_k, flux[:nb], slope[:nb], dt_s=dt,
+                                         out=columns, energy_j_m2=energy_new[:nb], bottom_flux_w_m2=terms[4])
+                    fluxes_at_new_state(fluxes, ts, columns, terms)
+                    h_new, le_new = terms[1], terms[2]
+                    np.subtract(energy_new[:nb], energy_old[band], out=terms[3])
+                    energy_old[band] = energy_new[:nb]
+                    np.multiply(self.domain[band], grid.cell_area_m2, out=weight[:nb])  # sums over the study area [m2]
+                    sums += weighted_sums(terms, weight[:nb], band_sums)
+                    walls.add_sensible_per_plan_area(h_new, c0, c1)  # the walls heat the canopy air too
+                    draw_water(self.et_kind[band], le_new, self.root_water_mm[band], self.ponded_mm[band], dt_s=dt,
+                               latent_heat_j_kg=lam)
+                    if p.town_air:
+                        heat_per_block += np.bincount(air_index[band], weights=h_new, minlength=ny_a * nx_a)
+                        np.multiply(rural_cells[band], rural_share, out=weight[:nb])
+                        rural_sensible += float(weighted_sums(h_new[None, :], weight[:nb], one_sum)[0])
+                        rural_surface += float(weighted_sums(ts[None, :], weight[:nb], one_sum)[0])
+                if report_hour:
+                    hour += 1
+                ledger.reported.append(bool(time >= report_from))
+                ledger.net_radiation_w.append(float(sums[0] + wall_sums[0]))
+                ledger.sensible_w.append(float(sums[1] + wall_sums[1]))
+                ledger.latent_w.append(float(sums[2]))
+                ledger.storage_change_w.append(float(sums[3] + wall_sums[2]) / dt)
+                ledger.bottom_w.append(float(sums[4] + wall_sums[3]))
+                # air: excess heating over the rural cells drives the canopy-layer anomaly, as the block
+                # mean over each air cell; cells not simulated count as rural (no excess)
+                if p.town_air:
+                    source = ((heat_per_block - rural_sensible * simulated_per_block) / block_cells).reshape(ny_a, nx_a)
+                    self._step_air(anomaly, air_tmp, source, t_ref, row, rural_surface, dt, air_cell_m)
+                if progress is not None:
+                    progress(k + 1, len(steps))
+            fields = store.finish()
+        except BaseException:
+            if hourly_path is not None:
+                store.close()
+            raise
+        return HeatResult(fields, ledger, svf, self.rural, self.built_share, p, hourly_path=store.path)
+
+    def _hourly_band(self, store, hour, r0, r1, c0, c1, temperature, anomaly, t_ref, factor, sunlit, svf, row,
+                     elevation, direct_h, sky_emissivity) -> None:
+        """The hourly fields of grid rows r0:r1 (simulated cells c0:c1) into ``store``. [degC]"""
+        p, nx = self.p, self.grid.nx
+        shape = (r1 - r0, nx)
+        local = self.cells[c0:c1] - r0 * nx
+        air_k = t_ref + _upsample(anomaly, factor, self.grid.shape, rows=(r0, r1))
+        surface_k, albedo, emissivity = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
+        surface_k.flat[local] = temperature[c0:c1, 0]
+        albedo.flat[local] = self.albedo[c0:c1]
+        emissivity.flat[local] = self.emissivity[c0:c1]
+        mrt = mean_radiant_temperature_c(
+            surface_k=surface_k, air_k=air_k, ground_albedo=albedo, ground_emissivity=emissivity,
+            sunlit=sunlit[r0:r1], sky_view=svf[r0:r1], direct_normal_w_m2=float(row["dni_w_m2"]),
+            direct_horizontal_w_m2=direct_h, diffuse_w_m2=float(row["dhi_w_m2"]),
+            sky_emissivity=sky_emissivity, sun_elevation_deg=elevation,
+            absorptivity=p.person_shortwave_absorptivity, person_emissivity=p.person_emissivity)
+        mrt = np.where(self.roof2d[r0:r1], np.nan, mrt)
+        air_c = air_k - 273.15
+        people = self.people2d[r0:r1]  # UTCI where people walk: the study area's ground cells
+        utci = np.full(shape, np.nan)
+        if people.any():
+            utci[people] = utci_c(air_c[people], mrt[people], float(row["wind_speed_m_s"]),
+                                  float(row["relative_humidity_pct"]))
+        store.write("surface", hour, r0, r1, surface_k - 273.15)
+        store.write("air", hour, r0, r1, air_c)
+        store.write("mrt", hour, r0, r1, mrt)
+        store.write("utci", hour, r0, r1, utci)
 
     # ------------------------------------------------------------------ pieces
     def _step_air(self, anomaly, tmp, source_w_m2, t_ref, row, rural_surface_k, dt, dx) -> None:
@@ -424,30 +487,6 @@ class HeatModel:
             air, tmp = tmp, air
         anomaly[:] = air - t_ref
 
-    def _on_grid(self, values: np.ndarray) -> np.ndarray:
-        """A per-cell array of the simulated cells on the whole grid, NaN elsewhere."""
-        out = np.full(self.grid.shape, np.nan)
-        out.flat[self.cells] = values
-        return out
-
-    def _fields(self, hourly, times) -> xr.Dataset:
-        grid = self.grid
-        index = pd.DatetimeIndex(times)
-        names = {"surface": ("surface_temperature", "surface (skin) temperature of roofs, roads and ground"),
-                 "air": ("air_temperature", "near-surface air temperature"),
-                 "mrt": ("mean_radiant_temperature", "mean radiant temperature of a standing person"),
-                 "utci": ("utci", "Universal Thermal Climate Index")}
-        data = {}
-        for key, (name, long_name) in names.items():
-            data[name] = xr.DataArray(hourly[key], dims=("time", "y", "x"),
-                                      coords={"time": index.tz_convert("UTC").tz_localize(None), "y": grid.y,
-                                              "x": grid.x},
-                                      attrs={"units": "degC", "long_name": long_name})
-        ds = xr.Dataset(data)
-        ds.rio.write_crs(grid.crs, inplace=True).rio.write_transform(grid.transform, inplace=True)
-        ds.attrs.update(timezone=LOCAL_TZ)
-        return ds
-
 
 class _Walls:
     """The façades of the buildings: one combined wall per building cell with façades, a
@@ -459,17 +498,21 @@ class _Walls:
         p, grid = model.p, model.grid
         self.p = p
         heights = np.where(model.roof2d, model.site["building_height"].values, 0.0)
-        self.ratios = facade_area_ratios(np.ascontiguousarray(heights, dtype=np.float64),
-                                         cell_size_m=grid.resolution_m, out=np.empty((4,) + grid.shape))
-        self.svf = svf
-        self.weights = np.empty((3,) + grid.shape)
-        wall_solar_weights(self.ratios, np.ones(grid.shape), svf, sun_azimuth_deg=180.0, sun_elevation_deg=-1.0,
-                           out=self.weights)
-        self.index = np.flatnonzero((self.weights[1] > 0.0) & model.active2d)
+        ratios = facade_area_ratios(np.ascontiguousarray(heights, dtype=np.float64),
+                                    cell_size_m=grid.resolution_m, out=np.empty((4,) + grid.shape))
+        del heights
+        weights = np.empty((3,) + grid.shape)
+        wall_solar_weights(ratios, np.ones(grid.shape), svf, sun_azimuth_deg=180.0, sun_elevation_deg=-1.0,
+                           out=weights)
+        self.index = np.flatnonzero((weights[1] > 0.0) & model.active2d)
         self.position = np.searchsorted(model.cells, self.index)  # in the model's per-cell arrays
         n = self.index.size
-        self.area_ratio = self.weights[1].ravel()[self.index].copy()
-        self.sky_view = self.weights[2].ravel()[self.index].copy()
+        self.area_ratio = weights[1].ravel()[self.index].copy()
+        self.sky_view = weights[2].ravel()[self.index].copy()
+        # the sun on the walls is computed at the wall cells only: no grid-sized arrays kept
+        self.ratios = np.ascontiguousarray(ratios.reshape(4, -1)[:, self.index])
+        self.front = facade_front_cells(self.index, grid.shape)
+        del ratios, weights
         # brick, then the indoor surface film as a light layer of the film's resistance (EN ISO 6946)
         film_m = 0.01
         dz = np.array([list(WALL_LAYERS_M) + [film_m]])
@@ -488,20 +531,23 @@ class _Walls:
         self.direct = np.zeros(n)
         self.h_new = self.terms[1]
 
-    def step(self, sunlit, air_cells, row, elevation_deg, sky_emissivity, dt) -> np.ndarray:
-        """One step; returns the walls' net radiation [W], sensible heat [W], energy change over
-        the step [J] and flux through their inner face [W], summed over the study area."""
+    def step(self, sunlit, anomaly, air_index, t_ref, row, elevation_deg, sky_emissivity, dt) -> np.ndarray:
+        """One step, with the sunlit fractions of the grid, the air anomaly over the air grid [K]
+        and ``air_index`` (the air cell of each simulated cell); returns the walls' net radiation
+        [W], sensible heat [W], energy change over the step [J] and flux through their inner
+        face [W], summed over the study area."""
         if self.index.size == 0:
             self.sums[:] = 0.0
             return self.sums
         if elevation_deg > 0:
-            wall_solar_weights(self.ratios, sunlit, self.svf, sun_azimuth_deg=float(row["sun_azimuth_deg"]),
-                               sun_elevation_deg=elevation_deg, out=self.weights)
-            self.direct[:] = self.weights[0].ravel()[self.index]
+            wall_direct_weight_cells(self.ratios, self.front, sunlit.ravel(),
+                                     sun_azimuth_deg=float(row["sun_azimuth_deg"]), sun_elevation_deg=elevation_deg,
+                                     out=self.direct)
         else:
             self.direct[:] = 0.0
         surface = self.temperature[:, 0].copy()
-        wall_fluxes(surface, air_cells[self.position], self.area_ratio, self.direct, self.sky_view,
+        air_k = anomaly.ravel()[air_index[self.position]] + t_ref
+        wall_fluxes(surface, air_k, self.area_ratio, self.direct, self.sky_view,
                     albedo=WALL_ALBEDO, emissivity=WALL_EMISSIVITY, dni_w_m2=float(row["dni_w_m2"]),
                     diffuse_w_m2=float(row["dhi_w_m2"]), sky_emissivity=sky_emissivity,
                     wind_speed_m_s=canopy_wind_factor(self.p) * float(row["wind_speed_m_s"]), out=self.fluxes)
@@ -517,10 +563,12 @@ class _Walls:
         self.energy_old, self.energy_new = self.energy_new, self.energy_old
         return self.sums
 
-    def add_sensible_per_plan_area(self, sensible_w_m2: np.ndarray) -> None:
-        """Add the walls' sensible heat, per plan area, to a cell field (in place)."""
-        if self.index.size:
-            sensible_w_m2[self.position] += self.area_ratio * self.terms[1]
+    def add_sensible_per_plan_area(self, sensible_w_m2: np.ndarray, cell0: int, cell1: int) -> None:
+        """Add the walls' sensible heat, per plan area, to a field of the simulated cells
+        ``cell0:cell1`` (in place)."""
+        a, b = np.searchsorted(self.position, (cell0, cell1))
+        if b > a:
+            sensible_w_m2[self.position[a:b] - cell0] += self.area_ratio[a:b] * self.terms[1, a:b]
 
 
 def stomatal_stress_factor(p: HeatParameters, air_k: float, vapour_pressure_pa: float) -> float:
@@ -563,11 +611,14 @@ def _on_the_hour(time: pd.Timestamp) -> bool:
     return time.minute == 0 and time.second == 0
 
 
-def _upsample(coarse: np.ndarray, factor: int, shape: tuple[int, int]) -> np.ndarray:
-    """A coarse (air-grid) field on the fine grid, bilinear between air-cell centres and constant
-    beyond the outer centres (for outputs); separable, two gathers."""
+def _upsample(coarse: np.ndarray, factor: int, shape: tuple[int, int], rows: tuple[int, int] | None = None
+              ) -> np.ndarray:
+    """A coarse (air-grid) field on the fine grid of ``shape`` (or its rows ``rows[0]:rows[1]``),
+    bilinear between air-cell centres and constant beyond the outer centres (for outputs);
+    separable, two gathers."""
+    r_lo, r_hi = rows if rows is not None else (0, shape[0])
     if factor == 1:
-        return coarse
+        return coarse[r_lo:r_hi]
 
     def weights(n_fine, n_coarse):
         position = np.clip((np.arange(n_fine) + 0.5) / factor - 0.5, 0.0, n_coarse - 1)
@@ -575,7 +626,7 @@ def _upsample(coarse: np.ndarray, factor: int, shape: tuple[int, int]) -> np.nda
         upper = np.minimum(lower + 1, n_coarse - 1)
         return lower, upper, position - lower
 
-    r0, r1, wr = weights(shape[0], coarse.shape[0])
+    r0, r1, wr = (w[r_lo:r_hi] for w in weights(shape[0], coarse.shape[0]))
     c0, c1, wc = weights(shape[1], coarse.shape[1])
     rows = coarse[r0] * (1.0 - wr)[:, None] + coarse[r1] * wr[:, None]
     return rows[:, c0] * (1.0 - wc) + rows[:, c1] * wc

@@ -15,6 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from heatsim.grid import Grid
+from heatsim.heat.hourly import FILE_ATTRS
 from heatsim.heat.model import LOCAL_TZ, ROOF_CLASSES, HeatResult
 from heatsim.landcover import LandCoverTable
 
@@ -41,21 +42,44 @@ def local_hour_index(fields: xr.Dataset, hour: int) -> int:
     return int(matches[-1])
 
 
+def hours_above(fields: xr.Dataset, name: str, threshold: float, hours: slice) -> np.ndarray:
+    """Per cell, how many of the ``hours`` (an index slice of ``fields.time``) ``name`` exceeds
+    ``threshold``; read one hour at a time (the fields may be a lazily opened file). [h]"""
+    count = np.zeros((fields.sizes["y"], fields.sizes["x"]), dtype=np.int16)
+    for t in range(hours.start, hours.stop):
+        count += fields[name].isel(time=t).values > threshold
+    return count.astype(np.float64)
+
+
+def hourly_min(fields: xr.Dataset, name: str, hours: slice) -> np.ndarray:
+    """Per cell, the least of ``name`` over the ``hours``, read one hour at a time (NaN stays NaN)."""
+    low = fields[name].isel(time=hours.start).values.copy()
+    for t in range(hours.start + 1, hours.stop):
+        np.minimum(low, fields[name].isel(time=t).values, out=low)
+    return low
+
+
 def key_maps(result: HeatResult, utci_threshold_c: float) -> dict[str, xr.DataArray]:
     """The maps written as GeoTIFF: Ts at 15:00, Ta at 04:00 and 15:00, hours of UTCI above the threshold."""
     f = result.fields
     i15, i04 = local_hour_index(f, 15), local_hour_index(f, 4)
-    last_day = last_day_slice(f)
-    hours = (f["utci"].isel(time=last_day) > utci_threshold_c).sum("time").astype(np.float32)
-    hours = hours.where(np.isfinite(f["utci"].isel(time=i15)))
+    hours = hours_above(f, "utci", utci_threshold_c, last_day_slice(f)).astype(np.float32)
+    hours[~np.isfinite(f["utci"].isel(time=i15).values)] = np.nan
+    template = f["utci"].isel(time=i15).drop_vars("time", errors="ignore")
     maps = {
         "surface_temperature_15h": f["surface_temperature"].isel(time=i15),
         "air_temperature_04h": f["air_temperature"].isel(time=i04),
         "air_temperature_15h": f["air_temperature"].isel(time=i15),
-        f"utci_hours_above_{utci_threshold_c:g}": hours.assign_attrs(units="h", long_name=(
-            f"hours of the last reported day with UTCI above {utci_threshold_c:g} C (strong heat stress)")),
+        f"utci_hours_above_{utci_threshold_c:g}": template.copy(data=hours).assign_attrs(
+            units="h", long_name=f"hours of the last reported day with UTCI above {utci_threshold_c:g} C "
+                                 "(strong heat stress)"),
     }
-    return {k: v.drop_vars("time", errors="ignore") for k, v in maps.items()}
+    out = {}
+    for key, da in maps.items():
+        da = da.drop_vars("time", errors="ignore").load()
+        da.encoding = {}  # not the hourly file's (its _FillValue would clash with the GeoTIFF's nodata)
+        out[key] = da
+    return out
 
 
 def last_day_slice(fields: xr.Dataset) -> slice:
@@ -78,9 +102,8 @@ def heat_summary(site: xr.Dataset, table: LandCoverTable, result: HeatResult) ->
     ta04 = f["air_temperature"].isel(time=i04).values
     ta15 = f["air_temperature"].isel(time=i15).values
     day = last_day_slice(f)
-    utci_day = f["utci"].isel(time=day).values
-    hours32 = (utci_day > p.utci_strong_stress_c).sum(axis=0).astype(np.float64)
-    night_min = f["air_temperature"].isel(time=day).values.min(axis=0)
+    hours32 = hours_above(f, "utci", p.utci_strong_stress_c, day)
+    night_min = hourly_min(f, "air_temperature", day)
     share = result.built_share
     core = domain & (share >= URBAN_CORE_BUILT_SHARE) & ground
     rural = result.rural
@@ -146,17 +169,15 @@ def write_heat_outputs(folder: Path, site: xr.Dataset, result: HeatResult) -> li
     """NetCDF of the hourly fields and GeoTIFFs of the key maps into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    fields = result.fields.copy()
-    standard = {"surface_temperature": "surface_temperature", "air_temperature": "air_temperature"}
-    for name, da in fields.data_vars.items():
-        if name in standard:
-            da.attrs["standard_name"] = standard[name]
-        da.encoding.update(zlib=True, complevel=4, dtype="float32")
-    fields.attrs.update(Conventions="CF-1.8", title="heatsim heat model, hourly fields",
-                        source="heatsim heat model (heatsim.heat.model)")
-    fields["time"].attrs.update(long_name="time (UTC)")
-    fields.to_netcdf(folder / "hourly.nc", engine="h5netcdf")
-    written.append(folder / "hourly.nc")
+    hourly = folder / "hourly.nc"
+    if result.hourly_path is None or Path(result.hourly_path).resolve() != hourly.resolve():
+        fields = result.fields.copy()
+        for da in fields.data_vars.values():
+            da.encoding.update(zlib=True, complevel=4, dtype="float32")
+        fields.attrs.update(FILE_ATTRS)
+        fields.to_netcdf(hourly, engine="h5netcdf")
+    # else the model streamed its fields into this very file while it ran
+    written.append(hourly)
     for name, da in key_maps(result, result.parameters.utci_strong_stress_c).items():
         path = folder / f"{name}.tif"
         da = da.rio.write_crs(site.rio.crs).rio.write_transform(Grid.of(site).transform)
@@ -195,11 +216,15 @@ def diurnal_course(site: xr.Dataset, table: LandCoverTable, result: HeatResult) 
     day = last_day_slice(f)
     local = pd.DatetimeIndex(f.time.values[day]).tz_localize("UTC").tz_convert(LOCAL_TZ)
     out = pd.DataFrame({"local_time": local.strftime("%Y-%m-%d %H:%M")})
-    ts = f["surface_temperature"].isel(time=day).values
-    ta = f["air_temperature"].isel(time=day).values
+    means = {(name, var): [] for name in places for var in ("surface_temperature", "air_temperature")}
+    for t in range(day.start, day.stop):  # one hour at a time: the fields may be a lazily opened file
+        for var in ("surface_temperature", "air_temperature"):
+            values = f[var].isel(time=t).values
+            for name, cells in places.items():
+                means[name, var].append(values[cells].mean() if cells.any() else np.nan)
     for name, cells in places.items():
         n = int(cells.sum())
-        out[f"{name}_surface_c"] = np.round(ts[:, cells].mean(axis=1), 3) if n else np.nan
-        out[f"{name}_air_c"] = np.round(ta[:, cells].mean(axis=1), 3) if n else np.nan
+        out[f"{name}_surface_c"] = np.round(means[name, "surface_temperature"], 3) if n else np.nan
+        out[f"{name}_air_c"] = np.round(means[name, "air_temperature"], 3) if n else np.nan
         out[f"{name}_cells"] = n
     return out

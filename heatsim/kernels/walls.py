@@ -300,6 +300,53 @@ def wall_solar_weights_numpy(facade_ratios, sunlit, sky_view, *, sun_azimuth_deg
     return out
 
 
+
+def facade_front_cells(cells, shape) -> np.ndarray:
+    """Flat index of the cell in front of each facade of ``cells`` (flat indices into a
+    grid of ``shape``), -1 where that is outside the grid. (4, n) int64, rows k = N, E, S, W."""
+    ny, nx = shape
+    rows, cols = np.divmod(np.asarray(cells, dtype=np.int64), nx)
+    out = np.empty((4, rows.size), dtype=np.int64)
+    for k, (dr, dc) in enumerate(FACADE_NEIGHBOUR_OFFSETS):
+        r, c = rows + dr, cols + dc
+        inside = (r >= 0) & (r < ny) & (c >= 0) & (c < nx)
+        out[k] = np.where(inside, r * nx + c, -1)
+    return out
+
+
+@numba.njit(parallel=True, cache=True, fastmath=False)
+def wall_direct_weight_cells(facade_ratios, front_cells, sunlit_flat, *, sun_azimuth_deg, sun_elevation_deg, out):
+    """Row 0 of :func:`wall_solar_weights` for a list of cells only (the walls of a large grid,
+    without the grid-sized arrays): the direct beam on each cell's facades per unit plan area
+    per unit direct-normal irradiance. [-]
+
+    ``facade_ratios`` (4, n): ``A_k`` of the cells; ``front_cells`` (4, n): flat index of the
+    cell in front of each facade, -1 outside the grid (sunlit 1 there), from
+    :func:`facade_front_cells`; ``sunlit_flat`` the grid's sunlit fractions, raveled. Same
+    arithmetic in the same order as :func:`wall_solar_weights` (its twin in the tests).
+    """
+    n = facade_ratios.shape[1]
+    if sun_elevation_deg > 0.0:
+        a = math.radians(sun_azimuth_deg)
+        cos_e = math.cos(math.radians(sun_elevation_deg))
+        c0 = max(cos_e * math.cos(a), 0.0)
+        c1 = max(cos_e * math.sin(a), 0.0)
+        c2 = max(-cos_e * math.cos(a), 0.0)
+        c3 = max(-cos_e * math.sin(a), 0.0)
+    else:
+        c0 = 0.0
+        c1 = 0.0
+        c2 = 0.0
+        c3 = 0.0
+    for i in numba.prange(n):
+        lit_n = sunlit_flat[front_cells[0, i]] if front_cells[0, i] >= 0 else 1.0
+        lit_e = sunlit_flat[front_cells[1, i]] if front_cells[1, i] >= 0 else 1.0
+        lit_s = sunlit_flat[front_cells[2, i]] if front_cells[2, i] >= 0 else 1.0
+        lit_w = sunlit_flat[front_cells[3, i]] if front_cells[3, i] >= 0 else 1.0
+        out[i] = (facade_ratios[0, i] * c0 * lit_n + facade_ratios[1, i] * c1 * lit_e
+                  + facade_ratios[2, i] * c2 * lit_s + facade_ratios[3, i] * c3 * lit_w)
+    return out
+
 @numba.njit(parallel=True, cache=True, fastmath=False)
 def wall_fluxes(wall_k, air_k, facade_ratio, direct_weight, wall_sky_view, *, albedo, emissivity, dni_w_m2,
                 diffuse_w_m2, sky_emissivity, wind_speed_m_s, out):
