@@ -182,6 +182,8 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
             heat_result = model.run(progress=None if progress is None else
                                     (lambda done, total: progress("heat", done, total)),
                                     hourly_path=tmp / "heat" / "hourly.nc")
+            del model  # its state is ~100 B per grid cell; the result keeps what the outputs need
+        water_model = None
         (tmp / "scenario").mkdir()
         for path in scenario.chain:
             shutil.copy2(path, tmp / "scenario" / path.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from heatsim.walking import WALKING_SPEED_M_S, cool_places, walking_time_s
 
@@ -63,3 +64,21 @@ def test_cool_places_are_large_enough_green_areas_below_the_threshold():
     assert places[0:10, 0:10].all() and not places[30:33, 30:33].any() and places.sum() == 100
     utci[0:10, 0:10] = 33.0  # in strong heat stress: not a cool place
     assert not cool_places(lc, utci, codes, cell_area_m2=100.0).any()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_starting_from_the_targets_rim_gives_the_times_of_starting_from_every_target(seed):
+    """walking_time_s starts its search at the target cells next to walkable non-target cells
+    only (a 1 m town has ~28 M target cells); the times must equal a search started from all."""
+    from scipy import ndimage
+    from skimage.graph import MCP_Geometric
+
+    rng = np.random.default_rng(seed)
+    walkable = rng.uniform(size=(60, 80)) > 0.25
+    targets = ndimage.binary_dilation(rng.uniform(size=(60, 80)) > 0.995, iterations=3) & walkable
+    fast = walking_time_s(walkable, targets, 2.0)
+    costs = np.where(walkable, 2.0 / WALKING_SPEED_M_S, np.inf)
+    every, _ = MCP_Geometric(costs, fully_connected=True).find_costs(list(zip(*np.nonzero(targets))))
+    every = np.where(walkable, every, np.inf)
+    assert targets.sum() > 50 and np.isfinite(fast).sum() > 1000
+    np.testing.assert_allclose(fast, every, rtol=1e-12, atol=1e-9)
