@@ -167,7 +167,8 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
             say(f"water model: {site.sizes['x']} x {site.sizes['y']} cells, {storm.name}: {storm.depth_mm:.1f} mm in "
                 f"{storm.duration_s / 3600:g} h, then {scenario.water.setup.after_storm_h:g} h")
             water_result = water_model.run(progress=None if progress is None else
-                                           (lambda done, total: progress("water", done, total)))
+                                           (lambda done, total: progress("water", done, total)),
+                                           snapshot_path=tmp / "water" / "depth_snapshots.nc")
         if weather is not None:
             params = HeatParameters(time_step_s=float(heat_cfg.time_step_s))
             coupling = {}
@@ -243,7 +244,9 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
         if tmp.exists() and not (tmp / "manifest.json").exists():
             shutil.rmtree(tmp, ignore_errors=True)
         raise
-    finally:
+    finally:  # the results read lazily from the run's files
         if heat_result is not None:
-            heat_result.fields.close()  # read lazily from the run's hourly.nc
+            heat_result.fields.close()
+        if water_result is not None:
+            water_result.snapshots.close()
     return final

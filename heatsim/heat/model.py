@@ -18,8 +18,12 @@ Per time step (``HeatParameters.time_step_s``):
    flux in excess of the rural cells', advected by the wind, mixed horizontally and
    exchanged with the air above (:mod:`heatsim.kernels.airtemp`).
 
-Hourly fields of the reported days (after the spin-up) are kept for output: surface,
-air and mean radiant temperature and UTCI.
+Steps 3-6 run band by band (:meth:`HeatModel._bands`: whole grid rows, ~1 M cells each), so
+the scratch memory is one band's; the sums of step 5 and the air's heat source of step 7 are
+added up over the bands. The hourly fields of the reported days (after the spin-up: surface,
+air and mean radiant temperature and UTCI) are computed band by band too and handed to a
+store (:mod:`heatsim.heat.hourly`): in memory, or written into the run's NetCDF file as they
+come, which is how the 1 m town (65 M cells) fits into 24 GiB.
 
 Walls: one brick column per building cell with façades (:class:`_Walls`), sunlit on each
 façade orientation, cooled by longwave and convection, heating the canopy air; they enter
@@ -44,7 +48,7 @@ from scipy import ndimage
 
 from heatsim.grid import Grid
 from heatsim.heat.comfort import mean_radiant_temperature_c, utci_c
-from heatsim.heat.hourly import TIMEZONE, InMemoryHourly, NetCDFHourly
+from heatsim.heat.hourly import TIMEZONE, hourly_store
 from heatsim.heat.parameters import HeatParameters
 from heatsim.kernels.airtemp import air_temperature_max_dt_s, air_temperature_step_serial
 from heatsim.kernels.conduction import conduct_column_types
@@ -337,8 +341,7 @@ class HeatModel:
         lam = p.latent_heat_j_kg
 
         hourly_times = [t for t in steps if t >= report_from and _on_the_hour(t)]
-        store = (InMemoryHourly(grid, hourly_times) if hourly_path is None
-                 else NetCDFHourly(hourly_path, grid, hourly_times, band_rows=bands[0][1] - bands[0][0]))
+        store = hourly_store(grid, hourly_times, hourly_path, band_rows=bands[0][1] - bands[0][0])
         try:
             hour = 0
             for k, time in enumerate(steps):
@@ -429,8 +432,7 @@ class HeatModel:
                     progress(k + 1, len(steps))
             fields = store.finish()
         except BaseException:
-            if hourly_path is not None:
-                store.close()
+            store.close()
             raise
         return HeatResult(fields, ledger, svf, self.rural, self.built_share, p, hourly_path=store.path)
 
@@ -458,9 +460,9 @@ class HeatModel:
         if people.any():
             utci[people] = utci_c(air_c[people], mrt[people], float(row["wind_speed_m_s"]),
                                   float(row["relative_humidity_pct"]))
-        store.write("surface", hour, r0, r1, surface_k - 273.15)
-        store.write("air", hour, r0, r1, air_c)
-        store.write("mrt", hour, r0, r1, mrt)
+        store.write("surface_temperature", hour, r0, r1, surface_k - 273.15)
+        store.write("air_temperature", hour, r0, r1, air_c)
+        store.write("mean_radiant_temperature", hour, r0, r1, mrt)
         store.write("utci", hour, r0, r1, utci)
 
     # ------------------------------------------------------------------ pieces

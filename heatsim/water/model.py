@@ -41,6 +41,7 @@ import xarray as xr
 
 from heatsim.errors import InputError
 from heatsim.grid import Grid
+from heatsim.gridfile import InMemoryStack, NetCDFStack, chunk_rows_for
 from heatsim.kernels.flood_maxima import track_flood_maxima, track_flood_maxima_cells
 from heatsim.kernels.hydrology import (culvert_transfer, depression_storage, hold_levels, infiltrate_green_ampt,
                                        infiltration_kind_lut, intercept, moisture_deficit, relative_saturation,
@@ -54,6 +55,8 @@ from heatsim.scenario.loader import WaterBoundaries
 from heatsim.water.boundaries import culverts_on_grid, inflows_on_grid, outlets_on_grid
 from heatsim.water.parameters import WaterParameters
 
+SNAPSHOT_FILE_ATTRS = {"Conventions": "CF-1.8", "title": "heatsim water model, depth snapshots",
+                       "source": "heatsim water model (heatsim.water.model)"}
 UNLIMITED_MM_H = 1e12  # a rate that never limits (roof downpipes)
 TYPICAL_CHANNEL_DEPTH_M = 1.0  # for the a-priori estimate of the number of steps
 
@@ -101,7 +104,7 @@ class WaterResult:
     time_of_max_depth_s: np.ndarray  # NaN where the cell never held water
     infiltrated_mm: np.ndarray  # water taken into the ground (or a green-roof substrate) per cell area [mm]
     depression_mm: np.ndarray  # water left in depression stores at the end [mm]
-    snapshots: xr.Dataset  # depth [m] at the snapshot times
+    snapshots: xr.Dataset  # depth [m] at the snapshot times (read lazily from ``snapshot_path`` when given)
     hydrographs: pd.DataFrame  # mean flows per interval [m3 s-1], index: minutes from the start
     ledger: WaterLedger
     steps: int
@@ -112,6 +115,7 @@ class WaterResult:
     #: fast region's steps, summed), ``fast_cell_steps`` (its cells x sub-steps), ``regions``
     #: (times the fast region was chosen), ``fast_cells_max``, ``ratios`` (ratio: times chosen); empty without
     local_steps: dict = field(default_factory=dict)
+    snapshot_path: object = None  # the NetCDF file the snapshots were written to while the model ran
 
 
 def _cfl_step(h_max_m: float, dx_m: float, alpha: float, dt_max_s: float) -> float:
@@ -212,7 +216,9 @@ class WaterModel:
             self.outlets.level_m = self.outlets.level_m[~blocked_outlets]
 
     # ------------------------------------------------------------------ run
-    def run(self, progress=None) -> WaterResult:
+    def run(self, progress=None, snapshot_path=None) -> WaterResult:
+        """Simulate the storm and the time after it. The depth snapshots are kept in memory, or
+        written one by one into the new NetCDF file ``snapshot_path`` and read lazily from it."""
         p, grid, storm = self.p, self.grid, self.storm
         ny, nx = grid.shape
         n = ny * nx
@@ -277,8 +283,8 @@ class WaterModel:
 
         snapshot_times = np.arange(0.0, duration + 0.5 * snapshot_every, snapshot_every)
         snapshot_times = snapshot_times[snapshot_times <= duration + 1e-9]
-        snapshots = np.empty((snapshot_times.size, ny, nx), dtype=np.float32)
-        snapshots[0] = depth
+        snapshots = self._snapshot_store(snapshot_times, snapshot_path)
+        snapshots.write("depth", 0, 0, ny, depth)
         next_snapshot = 1
         records = []  # per step: t_end [s], dt [s], then rain, inflow, edge outflow, outlet outflow, culvert [m3]
         h_max = float(depth.max())  # then from the maxima pass of each step
@@ -433,7 +439,7 @@ class WaterModel:
                     h_slow = max(h_slow, float(depth_flat[late_slow].max()))
             records.append((t, dt, rain_step * 1e-3 * area * n, inflow_step, edge, outlet_out, piped))
             if next_snapshot < snapshot_times.size and t >= snapshot_times[next_snapshot] - 1e-9:
-                snapshots[next_snapshot] = depth
+                snapshots.write("depth", next_snapshot, 0, ny, depth)
                 next_snapshot += 1
             if steps > p.max_steps:
                 raise InputError(self.source, "weather.storm", f"the flow needed more than {p.max_steps:,} steps "
@@ -449,23 +455,24 @@ class WaterModel:
         return WaterResult(
             max_depth_m=max_depth, max_speed_m_s=max_speed, time_of_max_depth_s=time_of_max,
             infiltrated_mm=infiltrated.reshape(ny, nx), depression_mm=depression_store.reshape(ny, nx),
-            snapshots=self._snapshots(snapshots, snapshot_times), hydrographs=self._hydrographs(records, duration),
+            snapshots=snapshots.finish(), snapshot_path=snapshots.path,
+            hydrographs=self._hydrographs(records, duration),
             ledger=ledger, steps=steps, duration_s=duration,
             culvert_capacity_m3_s=[float(c) for c in self.culverts.capacity_m3_s], parameters=p,
             local_steps=lts_stats if lts else {})
 
     # ------------------------------------------------------------------ outputs
-    def _snapshots(self, stack: np.ndarray, times_s: np.ndarray) -> xr.Dataset:
+    def _snapshot_store(self, times_s: np.ndarray, path):
+        """Where the depth snapshots go (:mod:`heatsim.gridfile`): memory, or the NetCDF file ``path``."""
         grid = self.grid
-        da = xr.DataArray(stack, dims=("time", "y", "x"),
-                          coords={"time": ("time", times_s / 60.0,
-                                           {"units": "min", "long_name": "minutes since the start of the storm"}),
-                                  "y": grid.y, "x": grid.x},
-                          attrs={"units": "m", "long_name": "depth of free surface water", "standard_name":
-                                 "depth"}, name="depth")
-        ds = da.to_dataset()
-        ds.rio.write_crs(grid.crs, inplace=True).rio.write_transform(grid.transform, inplace=True)
-        return ds
+        template = xr.Dataset(coords={"time": ("time", times_s / 60.0, {"units": "min", "long_name":
+                                                                        "minutes since the start of the storm"}),
+                                      "y": grid.y, "x": grid.x})
+        template.rio.write_crs(grid.crs, inplace=True).rio.write_transform(grid.transform, inplace=True)
+        variables = {"depth": {"units": "m", "long_name": "depth of free surface water", "standard_name": "depth"}}
+        if path is None:
+            return InMemoryStack(template, variables)
+        return NetCDFStack(path, template, variables, chunk_rows=chunk_rows_for(grid.nx), file_attrs=SNAPSHOT_FILE_ATTRS)
 
     def _hydrographs(self, records, duration_s: float) -> pd.DataFrame:
         columns = ["rain_m3_s", "inflow_m3_s", "edge_outflow_m3_s", "outlet_outflow_m3_s", "culvert_m3_s"]

@@ -21,7 +21,7 @@ import numpy as np
 import xarray as xr
 
 from heatsim.grid import Grid
-from heatsim.water.model import WaterResult
+from heatsim.water.model import SNAPSHOT_FILE_ATTRS, WaterResult
 
 
 def _threshold_key(threshold_m: float) -> str:
@@ -129,12 +129,14 @@ def write_water_outputs(folder: Path, site: xr.Dataset, result: WaterResult, tab
         da = grid.dataarray(values.astype(np.float32), name, units, nodata=np.nan, description=description)
         da.rio.to_raster(path, compress="deflate")
         written.append(path)
-    snapshots = result.snapshots.copy()
-    snapshots["depth"].encoding.update(zlib=True, complevel=4, dtype="float32")
-    snapshots.attrs.update(Conventions="CF-1.8", title="heatsim water model, depth snapshots",
-                           source="heatsim water model (heatsim.water.model)")
-    snapshots.to_netcdf(folder / "depth_snapshots.nc", engine="h5netcdf")
-    written.append(folder / "depth_snapshots.nc")
+    snapshot_file = folder / "depth_snapshots.nc"
+    if result.snapshot_path is None or Path(result.snapshot_path).resolve() != snapshot_file.resolve():
+        snapshots = result.snapshots.copy()
+        snapshots["depth"].encoding.update(zlib=True, complevel=4, dtype="float32")
+        snapshots.attrs.update(SNAPSHOT_FILE_ATTRS)
+        snapshots.to_netcdf(snapshot_file, engine="h5netcdf")
+    # else the model wrote its snapshots into this very file while it ran
+    written.append(snapshot_file)
     result.hydrographs.to_csv(folder / "hydrographs.csv", float_format="%.6g")
     written.append(folder / "hydrographs.csv")
     return written
