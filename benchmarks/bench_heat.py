@@ -27,7 +27,8 @@ What it measures:
    not counted; per-kernel counts in KERNEL_BYTES_PER_CELL), the effective bandwidth
    and its share of the triad's. The kernels the model calls today (MODEL_USES:
    ``sunlit_fraction_cells`` with the local height bounds of ``local_max_height_m``,
-   ``sky_view_factor``, ``wall_solar_weights``, ``surface_fluxes``, ``net_surface_flux``,
+   ``sky_view_factor``, ``wall_direct_weight_cells`` (the sun on the walls at their cells;
+   ``wall_solar_weights`` over the grid runs at set-up only), ``surface_fluxes``, ``net_surface_flux``,
    ``conduct_column_types`` on a table of the 13 land-cover column types x 10 layers with
    a random type per cell, in place, ``fluxes_at_new_state``, ``wall_fluxes`` on the
    town's wall cells, ``air_temperature_step_serial``) and, beside them, the kernels it
@@ -126,6 +127,9 @@ from heatsim.kernels.walls import (
     WALL_ALBEDO,
     WALL_EMISSIVITY,
     facade_area_ratios,
+    facade_front_cells,
+    wall_direct_weight_cells,
+    wall_direct_weight_cells_numpy,
     wall_fluxes,
     wall_fluxes_numpy,
     wall_solar_weights,
@@ -158,6 +162,9 @@ KERNEL_BYTES_PER_CELL = {
     "sky_view_factor": 4 * F8,
     # reads the 4 facade ratios, sunlit, sky view (the neighbours' from cache); writes 3 rows
     "wall_solar_weights": 4 * F8 + 2 * F8 + 3 * F8,
+    # per WALL cell: reads the 4 facade ratios and the 4 front cells' indices (int64) and sunlit
+    # fractions (scattered: a 64 B line each); writes out
+    "wall_direct_weight_cells": 4 * F8 + 4 * F8 + 4 * 64 + F8,
     # reads surface_k, air_k, albedo, emissivity, sunlit, sky_view, roughness_m,
     # surface_resistance_s_m, water_availability (9 x 8 B) and et_kind (int8, 1 B); writes out (6 x 8 B)
     "surface_fluxes": 9 * F8 + 1 + 6 * F8,
@@ -194,6 +201,7 @@ TWIN_LIMIT_CELLS = {
     "sunlit_fraction_cells": 250_000,
     "sky_view_factor": 100 * 100,
     "wall_solar_weights": 4_200_000,
+    "wall_direct_weight_cells": 4_200_000,
     "surface_fluxes": 4_200_000,
     "net_surface_flux": 4_200_000,
     "conduct_columns": 20_000,
@@ -207,7 +215,7 @@ TWIN_LIMIT_CELLS = {
 }
 KERNEL_ORDER = list(KERNEL_BYTES_PER_CELL)
 #: the kernels HeatModel.run() calls today (the others are its former kernels, still in the package)
-MODEL_USES = {"sunlit_fraction_cells", "sky_view_factor", "wall_solar_weights", "surface_fluxes", "net_surface_flux",
+MODEL_USES = {"sunlit_fraction_cells", "sky_view_factor", "wall_direct_weight_cells", "surface_fluxes", "net_surface_flux",
               "conduct_column_types", "fluxes_at_new_state", "wall_fluxes", "air_temperature_step_serial"}
 
 
@@ -371,6 +379,18 @@ class Workload:
                     "ratio": weights[1].ravel()[index].copy(), "direct": weights[0].ravel()[index].copy(),
                     "sky_view": weights[2].ravel()[index].copy(), "out": np.zeros((4, n))}
         return self._get("walls", build)
+
+    def wall_direct(self):
+        """The sun on the walls at the wall cells (what HeatModel's walls call every sunny step)."""
+        def build():
+            f = self._facades()
+            self._walls()  # the weights, hence the wall cells
+            index = np.flatnonzero(f["weights"][1] > 0.0)
+            return {"ratios": np.ascontiguousarray(f["ratios"].reshape(4, -1)[:, index]),
+                    "front": facade_front_cells(index, self.shape), "out": np.zeros(index.size)}
+        d = self._get("wall_direct", build)
+        return (d["ratios"], d["front"], self._facades()["sunlit"].ravel()), \
+            {"sun_azimuth_deg": SUN_AZIMUTH_DEG, "sun_elevation_deg": SUN_ELEVATION_DEG, "out": d["out"]}
 
     def wall_cells(self) -> int:
         return self._walls()["n"]
@@ -575,6 +595,7 @@ KERNELS = {
     "sunlit_fraction_cells": (sunlit_fraction_cells, sunlit_fraction_cells_numpy, Workload.sunlit_cells),
     "sky_view_factor": (sky_view_factor, sky_view_factor_numpy, Workload.sky_view),
     "wall_solar_weights": (wall_solar_weights, wall_solar_weights_numpy, Workload.wall_weights),
+    "wall_direct_weight_cells": (wall_direct_weight_cells, wall_direct_weight_cells_numpy, Workload.wall_direct),
     "surface_fluxes": (surface_fluxes, surface_fluxes_numpy, Workload.fluxes),
     "net_surface_flux": (net_surface_flux, net_surface_flux_numpy, Workload.net_flux),
     "conduct_columns": (conduct_columns, conduct_columns_numpy, Workload.conduct),
@@ -588,14 +609,14 @@ KERNELS = {
 }
 assert list(KERNELS) == KERNEL_ORDER
 #: cells a kernel updates per call when not every cell of the town (default: Workload.n)
-KERNEL_CELLS = {"wall_fluxes": Workload.wall_cells}
+KERNEL_CELLS = {"wall_fluxes": Workload.wall_cells, "wall_direct_weight_cells": Workload.wall_cells}
 #: kernels whose outputs are positional arguments (indices), for the twin's fresh copies
 #: (default: the last positional argument, when there is no ``out=``)
 TWIN_POSITIONAL_OUTPUTS = {"net_surface_flux": (1, 2)}
 #: keyword outputs given fresh copies for the twin (so the kernel's state stays untouched)
 TWIN_KEYWORD_OUTPUTS = ("out", "energy_j_m2", "bottom_flux_w_m2")
 #: kernels whose inputs are derived from the radiation fields and the surface fluxes
-NEEDS_FLUXES = {"wall_solar_weights", "surface_fluxes", "net_surface_flux", "conduct_columns", "column_energy_j_m2",
+NEEDS_FLUXES = {"wall_solar_weights", "wall_direct_weight_cells", "surface_fluxes", "net_surface_flux", "conduct_columns", "column_energy_j_m2",
                 "bottom_flux_w_m2", "conduct_column_types", "fluxes_at_new_state", "wall_fluxes",
                 "air_temperature_step", "air_temperature_step_serial"}
 
@@ -848,20 +869,22 @@ def compile_probe() -> dict:
 #: the numba kernels HeatModel.run() calls; the model imports them by name into heatsim.heat.model,
 #: so they are wrapped there (any other numba kernel found in that module is wrapped too)
 MODEL_KERNELS = ("sunlit_fraction_cells", "surface_fluxes", "net_surface_flux", "conduct_column_types",
-                 "fluxes_at_new_state", "weighted_sums", "wall_solar_weights", "wall_fluxes", "facade_area_ratios",
+                 "fluxes_at_new_state", "weighted_sums", "wall_solar_weights", "wall_direct_weight_cells", "wall_fluxes",
+                 "facade_area_ratios",
                  "water_availability", "draw_water", "air_temperature_step_serial", "aerodynamic_resistance",
                  "saturation_vapour_pressure_pa", "sky_view_factor")
 #: NumPy / SciPy / Python helpers the time loop calls through the model module (none calls a wrapped name)
 MODEL_HELPERS = ("local_max_height_m", "mean_radiant_temperature_c", "utci_c", "_upsample", "air_temperature_max_dt_s")
-#: HeatModel methods that call no wrapped name
-MODEL_METHODS = ("_on_grid", "_fields")
+#: HeatModel methods that call no wrapped name (the hourly fields' _hourly_band calls some: a group)
+MODEL_METHODS = ()
 #: timed as a whole besides their parts: (class name in heatsim.heat.model, method, label)
 MODEL_GROUPS = (("HeatModel", "sky_view", "HeatModel.sky_view (cache read, or compute and store)"),
                 ("_Walls", "__init__", "walls set-up (_Walls.__init__)"),
                 ("_Walls", "step", "walls step (_Walls.step)"),
-                ("HeatModel", "_step_air", "air step (HeatModel._step_air)"))
+                ("HeatModel", "_step_air", "air step (HeatModel._step_air)"),
+                ("HeatModel", "_hourly_band", "hourly fields (HeatModel._hourly_band)"))
 #: the caller of a wrapped name, when not run() itself, goes into the label
-CALLER_LABELS = {"step": "walls", "__init__": "walls set-up", "_step_air": "air", "_compute_sky_view": "sky view",
+CALLER_LABELS = {"_hourly_band": "hourly fields", "step": "walls", "__init__": "walls set-up", "_step_air": "air", "_compute_sky_view": "sky view",
                  "stomatal_stress_factor": "stomata", "sky_view": "sky view"}
 
 

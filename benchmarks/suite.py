@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 F8 = 8
 
 #: The heat kernels HeatModel.run() calls, in bench_heat's order (bench_heat.MODEL_USES)
-HEAT_KERNELS = ["sunlit_fraction_cells", "sky_view_factor", "wall_solar_weights", "surface_fluxes",
+HEAT_KERNELS = ["sunlit_fraction_cells", "sky_view_factor", "wall_direct_weight_cells", "surface_fluxes",
                 "net_surface_flux", "conduct_column_types", "fluxes_at_new_state", "wall_fluxes",
                 "air_temperature_step_serial"]
 #: The water model's flow kernels (bench_water.PARTS), its tracked flow step and the maxima

@@ -21,6 +21,7 @@ from heatsim.kernels.walls import (
     facade_area_ratios_numpy,
     facade_front_cells,
     wall_direct_weight_cells,
+    wall_direct_weight_cells_numpy,
     wall_fluxes,
     wall_fluxes_numpy,
     wall_solar_weights,
@@ -85,13 +86,15 @@ def test_the_walls_direct_weight_at_their_cells_equals_the_grid_kernel(azimuth, 
     cells = np.flatnonzero(grid[1] > 0.0)
     rows, cols = np.divmod(cells, height.shape[1])
     assert ((rows == 0) | (cols == 0) | (rows == height.shape[0] - 1) | (cols == height.shape[1] - 1)).any()
-    direct = wall_direct_weight_cells(np.ascontiguousarray(facades.reshape(4, -1)[:, cells]),
-                                      facade_front_cells(cells, height.shape), sunlit.ravel(),
-                                      sun_azimuth_deg=azimuth, sun_elevation_deg=elevation,
-                                      out=np.empty(cells.size))
+    args = (np.ascontiguousarray(facades.reshape(4, -1)[:, cells]), facade_front_cells(cells, height.shape),
+            sunlit.ravel())
+    kw = dict(sun_azimuth_deg=azimuth, sun_elevation_deg=elevation)
+    direct = wall_direct_weight_cells(*args, **kw, out=np.empty(cells.size))
     if elevation > 0:
         assert direct.max() > 0.1
     np.testing.assert_allclose(direct, grid[0].ravel()[cells], rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(wall_direct_weight_cells_numpy(*args, **kw, out=np.empty(cells.size)), direct,
+                               rtol=1e-14, atol=1e-15)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

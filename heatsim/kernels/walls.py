@@ -323,7 +323,8 @@ def wall_direct_weight_cells(facade_ratios, front_cells, sunlit_flat, *, sun_azi
     ``facade_ratios`` (4, n): ``A_k`` of the cells; ``front_cells`` (4, n): flat index of the
     cell in front of each facade, -1 outside the grid (sunlit 1 there), from
     :func:`facade_front_cells`; ``sunlit_flat`` the grid's sunlit fractions, raveled. Same
-    arithmetic in the same order as :func:`wall_solar_weights` (its twin in the tests).
+    arithmetic in the same order as :func:`wall_solar_weights` (checked against it in the tests;
+    twin: :func:`wall_direct_weight_cells_numpy`).
     """
     n = facade_ratios.shape[1]
     if sun_elevation_deg > 0.0:
@@ -345,6 +346,20 @@ def wall_direct_weight_cells(facade_ratios, front_cells, sunlit_flat, *, sun_azi
         lit_w = sunlit_flat[front_cells[3, i]] if front_cells[3, i] >= 0 else 1.0
         out[i] = (facade_ratios[0, i] * c0 * lit_n + facade_ratios[1, i] * c1 * lit_e
                   + facade_ratios[2, i] * c2 * lit_s + facade_ratios[3, i] * c3 * lit_w)
+    return out
+
+
+def wall_direct_weight_cells_numpy(facade_ratios, front_cells, sunlit_flat, *, sun_azimuth_deg, sun_elevation_deg,
+                                   out):
+    """Plain-NumPy twin of :func:`wall_direct_weight_cells` (tests and benchmarks only)."""
+    if sun_elevation_deg > 0.0:
+        a = math.radians(sun_azimuth_deg)
+        cos_e = math.cos(math.radians(sun_elevation_deg))
+        incidence = [max(cos_e * c, 0.0) for c in (math.cos(a), math.sin(a), -math.cos(a), -math.sin(a))]
+    else:
+        incidence = [0.0] * 4
+    lit = np.where(front_cells >= 0, np.asarray(sunlit_flat, dtype=np.float64)[np.maximum(front_cells, 0)], 1.0)
+    out[:] = sum(facade_ratios[k] * incidence[k] * lit[k] for k in range(4))
     return out
 
 @numba.njit(parallel=True, cache=True, fastmath=False)
