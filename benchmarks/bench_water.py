@@ -429,8 +429,9 @@ def time_model_parts(totals: dict, counts: dict):
     # the tile flags after the losses: refresh (local time steps) or invalidate (global step)
     for attr in ("refresh", "invalidate"):
         wrap(model_module.FlowTiles, attr, f"FlowTiles.{attr} (after the losses)")
-    for attr in ("_snapshots", "_hydrographs"):
+    for attr in ("_snapshot_store", "_hydrographs"):
         wrap(model_module.WaterModel, attr, f"WaterModel.{attr} (outputs)")
+    wrap(model_module.InMemoryStack, "write", "depth snapshots kept (outputs)")
     try:
         yield
     finally:

@@ -95,7 +95,8 @@ def unavailable(name: str, group: str, exc: BaseException | str) -> Case:
 
 # ---------------------------------------------------------------------- heat (bench_heat)
 #: Workload caches to free after a kernel (as bench_heat._bench_size does): memory at 16 M cells
-HEAT_DROP_AFTER = {"sunlit_fraction_cells": ("sunlit_cells",), "surface_fluxes": ("temps",),
+HEAT_DROP_AFTER = {"sunlit_fraction_cells": ("sunlit_cells",), "wall_direct_weight_cells": ("wall_direct",),
+                   "surface_fluxes": ("temps",),
                    "fluxes_at_new_state": ("type_columns", "net_flux"), "wall_fluxes": ("walls", "facades"),
                    "air_temperature_step_serial": ("air",)}
 
