@@ -21,6 +21,7 @@ Layout::
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -149,6 +150,9 @@ def run_scenario(scenario_path: Path, out: Path | None = None, resolution_m: flo
     res = scenario.resolution_m if resolution_m is None else resolution_m
     site = load_site(scenario.site, res)
     site, reports, changed = apply_scenario(site, scenario)
+    # the site as loaded is held by a reference cycle (xarray caches its .rio accessor, which holds
+    # the dataset) until the cyclic collector runs: 1.6 GiB at 1 m, freed now rather than later
+    gc.collect()
     # read every input before the first model starts: a bad file fails in seconds, not after a model
     storm = load_storm(storm_cfg, source=str(scenario.path)) if storm_cfg is not None else None
     weather = (load_heat_weather(heat_cfg.preset or heat_cfg.file, days=heat_cfg.days, spinup_days=heat_cfg.spinup_days)

@@ -9,6 +9,7 @@ takes a site name (a folder under ``inputs/``) or a path, and a resolution.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
+import rasterio
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from rasterio.enums import Resampling
@@ -137,7 +139,9 @@ def read_site_folder(folder: Path) -> xr.Dataset:
         path = folder / f"{name}.tif"
         if not path.is_file():
             raise InputError(path, name, "missing layer file")
-        da = rioxarray.open_rasterio(path, masked=False).squeeze("band", drop=True).load()
+        # each file is read once, whole: GDAL's block cache (5 % of the RAM by default) only holds memory
+        with rasterio.Env(GDAL_CACHEMAX=64):
+            da = rioxarray.open_rasterio(path, masked=False).squeeze("band", drop=True).load()
         this = Grid.of(da, str(path))
         if grid is None:
             grid = this
@@ -153,6 +157,11 @@ def read_site_folder(folder: Path) -> xr.Dataset:
     site.attrs.update(name=meta.get("name", folder.name), title=meta.get("title", ""),
                       resolution_m=grid.resolution_m, districts=json.dumps(meta.get("districts", [])),
                       provenance=json.dumps(meta.get("provenance", {})))
+    # the layers as first read sit in reference cycles (xarray caches the .rio accessor, which holds
+    # its object) until the cyclic collector runs: 3.7 GiB beside a 1.6 GiB site at 1 m (measured:
+    # 5.53 GiB resident after loading, 1.83 GiB with this), freed here rather than whenever
+    del da, layers
+    gc.collect()
     return site
 
 
