@@ -499,22 +499,33 @@ class _Walls:
     def __init__(self, model: "HeatModel", svf: np.ndarray, start_k: float):
         p, grid = model.p, model.grid
         self.p = p
-        heights = np.where(model.roof2d, model.site["building_height"].values, 0.0)
-        ratios = facade_area_ratios(np.ascontiguousarray(heights, dtype=np.float64),
-                                    cell_size_m=grid.resolution_m, out=np.empty((4,) + grid.shape))
-        del heights
-        weights = np.empty((3,) + grid.shape)
-        wall_solar_weights(ratios, np.ones(grid.shape), svf, sun_azimuth_deg=180.0, sun_elevation_deg=-1.0,
-                           out=weights)
-        self.index = np.flatnonzero((weights[1] > 0.0) & model.active2d)
+        # the facades' geometry band by band (one row of halo: the kernels read the four neighbours),
+        # so that its grid-sized arrays (7 x 8 B per cell) are one band's; the same values as over
+        # the whole grid, whose edges the kernels treat as open
+        building = model.site["building_height"].values
+        rows = max(1, int(model.band_cells) // grid.nx)
+        index, area_ratio, sky_view, ratios = [], [], [], []
+        for r0 in range(0, grid.ny, rows):
+            r1 = min(r0 + rows, grid.ny)
+            h0, h1 = max(r0 - 1, 0), min(r1 + 1, grid.ny)
+            heights = np.where(model.roof2d[h0:h1], building[h0:h1], 0.0).astype(np.float64)
+            band_ratios = facade_area_ratios(heights, cell_size_m=grid.resolution_m, out=np.empty((4,) + heights.shape))
+            weights = np.empty((3,) + heights.shape)
+            wall_solar_weights(band_ratios, np.ones(heights.shape), svf[h0:h1], sun_azimuth_deg=180.0,
+                               sun_elevation_deg=-1.0, out=weights)
+            inner = slice(r0 - h0, r1 - h0)
+            local = np.flatnonzero((weights[1, inner] > 0.0) & model.active2d[r0:r1])
+            index.append(local + r0 * grid.nx)
+            area_ratio.append(weights[1, inner].ravel()[local])
+            sky_view.append(weights[2, inner].ravel()[local])
+            ratios.append(band_ratios[:, inner].reshape(4, -1)[:, local])
+        self.index = np.concatenate(index)
         self.position = np.searchsorted(model.cells, self.index)  # in the model's per-cell arrays
         n = self.index.size
-        self.area_ratio = weights[1].ravel()[self.index].copy()
-        self.sky_view = weights[2].ravel()[self.index].copy()
-        # the sun on the walls is computed at the wall cells only: no grid-sized arrays kept
-        self.ratios = np.ascontiguousarray(ratios.reshape(4, -1)[:, self.index])
+        self.area_ratio, self.sky_view = np.concatenate(area_ratio), np.concatenate(sky_view)
+        # the sun on the walls is computed at the wall cells only (wall_direct_weight_cells)
+        self.ratios = np.ascontiguousarray(np.concatenate(ratios, axis=1))
         self.front = facade_front_cells(self.index, grid.shape)
-        del ratios, weights
         # brick, then the indoor surface film as a light layer of the film's resistance (EN ISO 6946)
         film_m = 0.01
         dz = np.array([list(WALL_LAYERS_M) + [film_m]])
