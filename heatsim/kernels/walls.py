@@ -146,6 +146,18 @@ FACADE_AZIMUTHS_DEG = (0.0, 90.0, 180.0, 270.0)
 FACADE_NEIGHBOUR_OFFSETS = ((-1, 0), (0, 1), (1, 0), (0, -1))
 
 
+@numba.njit(cache=True, fastmath=False)
+def _facade_incidence(sun_azimuth_deg, sun_elevation_deg):
+    """``max(cos(e) cos(a - phi_k), 0)`` for the facades k = N, E, S, W (``phi_k`` = 0, 90, 180,
+    270 deg: cos a, sin a, -cos a, -sin a); all 0 when the sun is at or below the horizon. [-]"""
+    if sun_elevation_deg > 0.0:
+        a = math.radians(sun_azimuth_deg)
+        cos_e = math.cos(math.radians(sun_elevation_deg))
+        return (max(cos_e * math.cos(a), 0.0), max(cos_e * math.sin(a), 0.0), max(-cos_e * math.cos(a), 0.0),
+                max(-cos_e * math.sin(a), 0.0))
+    return (0.0, 0.0, 0.0, 0.0)
+
+
 @numba.njit(parallel=True, cache=True, fastmath=False)
 def facade_area_ratios(building_height_m, *, cell_size_m, out):
     """Facade area facing N, E, S, W per unit plan area of each building cell.
@@ -240,19 +252,7 @@ def wall_solar_weights(facade_ratios, sunlit, sky_view, *, sun_azimuth_deg, sun_
     once (any sun position) and ``out[0]`` every step.
     """
     ny, nx = sunlit.shape
-    if sun_elevation_deg > 0.0:
-        a = math.radians(sun_azimuth_deg)
-        cos_e = math.cos(math.radians(sun_elevation_deg))
-        # cos(a - phi_k) for phi_k = 0, 90, 180, 270 deg: cos a, sin a, -cos a, -sin a
-        c0 = max(cos_e * math.cos(a), 0.0)
-        c1 = max(cos_e * math.sin(a), 0.0)
-        c2 = max(-cos_e * math.cos(a), 0.0)
-        c3 = max(-cos_e * math.sin(a), 0.0)
-    else:
-        c0 = 0.0
-        c1 = 0.0
-        c2 = 0.0
-        c3 = 0.0
+    c0, c1, c2, c3 = _facade_incidence(sun_azimuth_deg, sun_elevation_deg)
     for i in numba.prange(ny):
         for j in range(nx):
             an = facade_ratios[0, i, j]
@@ -283,12 +283,7 @@ def wall_solar_weights_numpy(facade_ratios, sunlit, sky_view, *, sun_azimuth_deg
     ny, nx = ratios.shape[1:]
     lit = np.pad(np.asarray(sunlit, dtype=np.float64), 1, mode="constant", constant_values=1.0)
     svf = np.pad(np.asarray(sky_view, dtype=np.float64), 1, mode="constant", constant_values=1.0)
-    if sun_elevation_deg > 0.0:
-        a = math.radians(sun_azimuth_deg)
-        cos_e = math.cos(math.radians(sun_elevation_deg))
-        incidence = [max(cos_e * c, 0.0) for c in (math.cos(a), math.sin(a), -math.cos(a), -math.sin(a))]
-    else:
-        incidence = [0.0] * 4
+    incidence = _facade_incidence.py_func(sun_azimuth_deg, sun_elevation_deg)
     front_lit = [lit[1 + dr: 1 + dr + ny, 1 + dc: 1 + dc + nx] for dr, dc in FACADE_NEIGHBOUR_OFFSETS]
     front_svf = [svf[1 + dr: 1 + dr + ny, 1 + dc: 1 + dc + nx] for dr, dc in FACADE_NEIGHBOUR_OFFSETS]
     direct = sum(ratios[k] * incidence[k] * front_lit[k] for k in range(4))
@@ -327,18 +322,7 @@ def wall_direct_weight_cells(facade_ratios, front_cells, sunlit_flat, *, sun_azi
     twin: :func:`wall_direct_weight_cells_numpy`).
     """
     n = facade_ratios.shape[1]
-    if sun_elevation_deg > 0.0:
-        a = math.radians(sun_azimuth_deg)
-        cos_e = math.cos(math.radians(sun_elevation_deg))
-        c0 = max(cos_e * math.cos(a), 0.0)
-        c1 = max(cos_e * math.sin(a), 0.0)
-        c2 = max(-cos_e * math.cos(a), 0.0)
-        c3 = max(-cos_e * math.sin(a), 0.0)
-    else:
-        c0 = 0.0
-        c1 = 0.0
-        c2 = 0.0
-        c3 = 0.0
+    c0, c1, c2, c3 = _facade_incidence(sun_azimuth_deg, sun_elevation_deg)
     for i in numba.prange(n):
         lit_n = sunlit_flat[front_cells[0, i]] if front_cells[0, i] >= 0 else 1.0
         lit_e = sunlit_flat[front_cells[1, i]] if front_cells[1, i] >= 0 else 1.0
@@ -352,12 +336,7 @@ def wall_direct_weight_cells(facade_ratios, front_cells, sunlit_flat, *, sun_azi
 def wall_direct_weight_cells_numpy(facade_ratios, front_cells, sunlit_flat, *, sun_azimuth_deg, sun_elevation_deg,
                                    out):
     """Plain-NumPy twin of :func:`wall_direct_weight_cells` (tests and benchmarks only)."""
-    if sun_elevation_deg > 0.0:
-        a = math.radians(sun_azimuth_deg)
-        cos_e = math.cos(math.radians(sun_elevation_deg))
-        incidence = [max(cos_e * c, 0.0) for c in (math.cos(a), math.sin(a), -math.cos(a), -math.sin(a))]
-    else:
-        incidence = [0.0] * 4
+    incidence = _facade_incidence.py_func(sun_azimuth_deg, sun_elevation_deg)
     lit = np.where(front_cells >= 0, np.asarray(sunlit_flat, dtype=np.float64)[np.maximum(front_cells, 0)], 1.0)
     out[:] = sum(facade_ratios[k] * incidence[k] * lit[k] for k in range(4))
     return out
