@@ -200,6 +200,17 @@ def section(name: str):
             CONTENTION.append({"section": name, **r, "waited_for_quiet_s": waited})
 
 
+def again_if_disturbed(attempt: int, retries: int, log, what: str) -> bool:
+    """After a section: whether to run it again because other processes disturbed it (the last
+    of ``CONTENTION``) and ``attempt`` < ``retries``; if so, marks it as repeated and says so."""
+    last = CONTENTION[-1] if CONTENTION else None
+    if not disturbed(last) or attempt == retries:
+        return False
+    last["section"] += " (disturbed: repeated)"
+    log(f"others used {last['others_cores']:.2f} cores during {what}: running it again")
+    return True
+
+
 def machine_header(m: dict, script: str) -> list[str]:
     """The report lines that say on which machine a run was made (``m`` from :func:`machine_info`
     plus the load average at the start) and how to read its numbers."""

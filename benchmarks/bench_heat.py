@@ -138,7 +138,7 @@ from heatsim.kernels.walls import (
 from heatsim.landcover import default_table
 
 CELL_M = 5.0
-from bench_common import (CONTENTION, SETTINGS, machine_header, disturbed, grid_shape,  # noqa: E402
+from bench_common import (CONTENTION, SETTINGS, again_if_disturbed, disturbed, machine_header, grid_shape,  # noqa: E402
                           machine_info, md_table, results_path, section, triad_bandwidth)
 
 SEED = 20190725
@@ -656,12 +656,10 @@ def bench_kernels(sizes_m: list[float], triad_gb_s: float, log) -> list[dict]:
                     log(f"triad {triad_gb_s:.1f} GB/s")
                 size_rows = _bench_size(size, triad_gb_s, twin_cache, log)
             others = CONTENTION[-1]["others_cores"] if CONTENTION else 0.0
-            if not disturbed(CONTENTION[-1] if CONTENTION else None) or attempt == RETRIES:
+            if not again_if_disturbed(attempt, RETRIES, log, f"the kernels at {size:g} M cells"):
                 break
-            CONTENTION[-1]["section"] += " (disturbed: repeated)"
             for key in set(twin_cache) - twins_before:
                 del twin_cache[key]
-            log(f"others used {others:.2f} cores during this size: measuring it again")
         for row in size_rows:
             row["others_cores_during_size"] = others
         rows.extend(size_rows)
@@ -975,10 +973,8 @@ def _run_model(site, table, weather, params, label, log) -> tuple[dict, object]:
             t0 = time.perf_counter()
             result = model.run()
             run_s = time.perf_counter() - t0
-        if not disturbed(CONTENTION[-1] if CONTENTION else None) or attempt == RETRIES:
+        if not again_if_disturbed(attempt, RETRIES, log, label):
             break
-        CONTENTION[-1]["section"] += " (disturbed: repeated)"
-        log(f"others used {CONTENTION[-1]['others_cores']:.2f} cores during {label}: running it again")
     steps = len(result.ledger.reported)
     parts = {k: {"seconds": v, "calls": counts[k], "share_of_run": v / run_s, "ms_per_call": 1e3 * v / counts[k]}
              for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}

@@ -112,8 +112,8 @@ from heatsim.kernels.overland_flow import (
 )
 
 CELL_M = 5.0
-from bench_common import (CONTENTION, SETTINGS, machine_header, CpuMonitor, disturbed, grid_shape,  # noqa: E402
-                          machine_info, md_table, results_path, section, triad_bandwidth)
+from bench_common import (CONTENTION, SETTINGS, again_if_disturbed, disturbed, machine_header, CpuMonitor,  # noqa: E402
+                          grid_shape, machine_info, md_table, results_path, section, triad_bandwidth)
 
 SEED = 20240624
 F8 = 8  # bytes per float64
@@ -323,10 +323,8 @@ def bench_kernels(sizes, twin_max_size, log) -> tuple[list, list]:
                 triads.append({"before_size_m": size, **triad})
                 log(f"triad {triad['gb_s']:.1f} GB/s")
                 r = bench_size(size, triad["gb_s"], twin_max_size, log)
-            if not disturbed(CONTENTION[-1] if CONTENTION else None) or attempt == RETRIES:
+            if not again_if_disturbed(attempt, RETRIES, log, f"the kernels at {size:g} M cells"):
                 break
-            CONTENTION[-1]["section"] += " (disturbed: repeated)"
-            log(f"others used {CONTENTION[-1]['others_cores']:.2f} cores: measuring {size:g} M again")
         r["others_cores"] = CONTENTION[-1]["others_cores"] if CONTENTION else None
         out.append(r)
     return out, triads
@@ -521,10 +519,8 @@ def bench_model(resolutions, log, storm_only: bool = False, schemes=SCHEMES) -> 
                     t0 = time.perf_counter()
                     result = model.run()
                     run_s = time.perf_counter() - t0
-                if not disturbed(CONTENTION[-1] if CONTENTION else None) or attempt == RETRIES:
+                if not again_if_disturbed(attempt, RETRIES, log, f"the {res:g} m {scheme} run"):
                     break
-                CONTENTION[-1]["section"] += " (disturbed: repeated)"
-                log(f"others used {CONTENTION[-1]['others_cores']:.2f} cores during the {res:g} m {scheme} run: again")
             ny, nx = model.grid.shape
             cells = ny * nx
             steps = result.steps
