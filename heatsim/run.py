@@ -57,7 +57,7 @@ def _exposure(site, table, heat_result, water_result, site_folder=None):
 
     from heatsim.grid import Grid
     from heatsim.heat.model import ROOF_CLASSES
-    from heatsim.heat.summary import hourly_min, key_maps, last_day_slice, local_hour_index
+    from heatsim.heat.summary import key_maps, last_day_night_min, local_hour_index
     from heatsim.population import exposure_summary, population_for
     from heatsim.walking import cool_places, targets_for, walkable_cells, walking_time_s
 
@@ -70,7 +70,7 @@ def _exposure(site, table, heat_result, water_result, site_folder=None):
         p = heat_result.parameters
         hours = key_maps(heat_result, p.utci_strong_stress_c)[f"utci_hours_above_{p.utci_strong_stress_c:g}"].values
         fields = heat_result.fields
-        night = hourly_min(fields, "air_temperature", last_day_slice(fields))
+        night = last_day_night_min(heat_result)
         utci15 = fields["utci"].isel(time=local_hour_index(fields, 15)).values
         grid = Grid.of(site)
         lc = site["landcover"].values

@@ -157,6 +157,12 @@ def test_hour_by_hour_reductions_equal_numpy_over_all_hours(tiny_heat_run):
     np.testing.assert_array_equal(counts, (utci > 32.0).sum(axis=0))
     air = f["air_temperature"].isel(time=day).values
     np.testing.assert_array_equal(hourly_min(f, "air_temperature", day), air.min(axis=0))
+    # the outputs, the summary and the exposure share one reduction per result
+    from heatsim.heat.summary import last_day_hours_above, last_day_night_min
+
+    assert last_day_hours_above(result, 32.0) is last_day_hours_above(result, 32.0)
+    np.testing.assert_array_equal(last_day_hours_above(result, 32.0), counts)
+    np.testing.assert_array_equal(last_day_night_min(result), air.min(axis=0))
 
 
 def _markt_window(site, half_m=700.0):

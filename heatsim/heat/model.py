@@ -112,6 +112,9 @@ class HeatResult:
     built_share: np.ndarray  # share of roofs and paving within rural_radius_m [-]
     parameters: HeatParameters
     hourly_path: object = None  # the NetCDF file ``fields`` is read from, None when in memory
+    #: reductions of the fields over the last day, computed once (heatsim.heat.summary.last_day_hours_above,
+    #: last_day_night_min): read from the file they cost 24 hourly reads each
+    reductions: dict = field(default_factory=dict, repr=False)
 
 
 def built_share(site: xr.Dataset, table: LandCoverTable, radius_m: float) -> np.ndarray:

@@ -59,11 +59,27 @@ def hourly_min(fields: xr.Dataset, name: str, hours: slice) -> np.ndarray:
     return low
 
 
+def last_day_hours_above(result: HeatResult, utci_threshold_c: float) -> np.ndarray:
+    """Hours of the last reported day with UTCI above the threshold, per cell [h]; computed once
+    per result and threshold (the outputs, the summary and the exposure all need it)."""
+    key = ("utci_hours_above", float(utci_threshold_c))
+    if key not in result.reductions:
+        result.reductions[key] = hours_above(result.fields, "utci", utci_threshold_c, last_day_slice(result.fields))
+    return result.reductions[key]
+
+
+def last_day_night_min(result: HeatResult) -> np.ndarray:
+    """The least air temperature of the last reported day, per cell [degC]; computed once per result."""
+    if "night_min_air" not in result.reductions:
+        result.reductions["night_min_air"] = hourly_min(result.fields, "air_temperature", last_day_slice(result.fields))
+    return result.reductions["night_min_air"]
+
+
 def key_maps(result: HeatResult, utci_threshold_c: float) -> dict[str, xr.DataArray]:
     """The maps written as GeoTIFF: Ts at 15:00, Ta at 04:00 and 15:00, hours of UTCI above the threshold."""
     f = result.fields
     i15, i04 = local_hour_index(f, 15), local_hour_index(f, 4)
-    hours = hours_above(f, "utci", utci_threshold_c, last_day_slice(f)).astype(np.float32)
+    hours = last_day_hours_above(result, utci_threshold_c).astype(np.float32)  # a copy: NaN is set below
     hours[~np.isfinite(f["utci"].isel(time=i15).values)] = np.nan
     template = f["utci"].isel(time=i15).drop_vars("time", errors="ignore")
     maps = {
@@ -101,9 +117,8 @@ def heat_summary(site: xr.Dataset, table: LandCoverTable, result: HeatResult) ->
     ts15 = f["surface_temperature"].isel(time=i15).values
     ta04 = f["air_temperature"].isel(time=i04).values
     ta15 = f["air_temperature"].isel(time=i15).values
-    day = last_day_slice(f)
-    hours32 = hours_above(f, "utci", p.utci_strong_stress_c, day)
-    night_min = hourly_min(f, "air_temperature", day)
+    hours32 = last_day_hours_above(result, p.utci_strong_stress_c)
+    night_min = last_day_night_min(result)
     share = result.built_share
     core = domain & (share >= URBAN_CORE_BUILT_SHARE) & ground
     rural = result.rural
